@@ -6,8 +6,8 @@ packages=(
   g++ cmake ninja-build pkg-config make
   openmpi-bin libopenmpi-dev
   petsc-dev slepc-dev libhdf5-openmpi-dev
-  libeigen3-dev libyaml-cpp-dev libmuparser-dev catch2
-  freefem++ gnuplot-nox
+  libeigen3-dev libyaml-cpp-dev libmuparser-dev libfftw3-dev catch2
+  freefem++ gnuplot-nox hdf5-tools
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,7 @@
 /// The typed schema of a Kolmo case file (YAML), documented key by key in docs/case-files.md.
 #include <mpi.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,7 +18,8 @@ namespace kolmo {
 /// reads `settings`; the core checks only that `type` is one of the known problem types.
 struct ProblemSection {
   std::string type;       ///< thermal_block, advection_diffusion, elasticity, helmholtz, external
-  ConfigNode settings;    ///< the whole `problem:` map
+  /// The whole `problem:` map, `type` included (a MapReader over it must allow("type")).
+  ConfigNode settings;
 };
 
 /// `solver:`, the truth solver. Keys map to PETSc options of the solver's prefix; `petsc` is a
@@ -33,7 +35,8 @@ struct SolverSection {
 
 /// `snapshots:`.
 struct SnapshotsSection {
-  std::string file = "snapshots.h5";   ///< resolved against the case file's directory
+  /// Default "<name>_snapshots.h5"; resolved against the case file's directory.
+  std::string file = "snapshots.h5";
 };
 
 /// `rom:`.
@@ -41,15 +44,17 @@ struct RomSection {
   std::string method = "pod";          ///< pod | greedy
   double tolerance = 1e-6;             ///< POD energy tolerance or greedy bound tolerance
   int max_size = 50;
-  std::string model = "model.h5";      ///< resolved against the case file's directory
+  /// Default "<name>_model.h5"; resolved against the case file's directory.
+  std::string model = "model.h5";
   std::string estimator = "stable";    ///< classical | stable (residual dual norm evaluation)
 };
 
 /// `sweep:`.
 struct SweepSection {
-  SampleSpec sample;                   ///< defaults to the test sample when absent
-  bool has_sample = false;
-  std::string file = "sweep.h5";       ///< resolved against the case file's directory
+  SampleSpec sample;                   ///< `sweep.sample`; a copy of the test sample when absent
+  bool has_sample = false;             ///< true iff `sweep.sample` was written
+  /// Default "<name>_sweep.h5"; resolved against the case file's directory.
+  std::string file = "sweep.h5";
 };
 
 /// A validated case file. A value type; identical on every rank after read_case_file.
@@ -60,25 +65,36 @@ struct CaseFile {
   std::string name;        ///< `name:` (default: the file's stem)
   ProblemSection problem;
   ParameterSpace parameters;
-  SampleSpec training;
-  SampleSpec test;
+  SampleSpec training;     ///< `training:` (seed 1 unless given)
+  SampleSpec test;         ///< `test:` (seed 2 unless given)
+  bool has_training = false;  ///< true iff `training:` was written
+  bool has_test = false;      ///< true iff `test:` was written
   SolverSection solver;
   SnapshotsSection snapshots;
   RomSection rom;
   SweepSection sweep;
   std::vector<std::string> outputs;    ///< output functionals to report (empty: all of them)
 
-  /// `relative` resolved against `directory` (absolute paths are returned unchanged).
+  /// `relative` resolved against `directory` (absolute paths, and every path when `directory` is
+  /// empty, are returned unchanged).
   std::string resolve(const std::string& relative) const;
 };
 
 /// Parse and validate case-file text. `path` is used in messages and to resolve relative paths.
+/// Opens no file (a `file` sampler's CSV is read when the sample is drawn). Not collective.
 /// @throws InputError with file:line:col, key path, what was expected, and a suggestion.
 CaseFile parse_case_file(const std::string& text, const std::string& path);
 
 /// Read the file on rank 0, broadcast its text, and parse it on every rank, so that every rank
-/// either gets the same CaseFile or throws the same InputError. Collective on comm.
+/// either gets the same CaseFile or throws the same InputError (also when the file cannot be
+/// read). Collective on comm.
 CaseFile read_case_file(MPI_Comm comm, const std::string& path);
+
+/// Read a sample section (the schema of `training:`, `test:`, `sweep.sample:`) from `node`, for
+/// `space`; `file` paths are resolved with `case_file.resolve`. `default_seed` is used when no
+/// `seed` is written. Not collective. @throws InputError as parse_case_file.
+SampleSpec read_sample_section(const ConfigNode& node, const ParameterSpace& space,
+                               std::uint64_t default_seed, const CaseFile& case_file);
 
 /// The known problem types (for `problem.type` suggestions).
 const std::vector<std::string>& known_problem_types();

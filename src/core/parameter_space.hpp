@@ -29,7 +29,9 @@ struct Parameter {
 class ParameterSpace {
  public:
   ParameterSpace() = default;
-  /// @throws InputError on duplicate or empty names, min > max, or log scale with min <= 0.
+  /// A parameter with min == max is allowed (a fixed value; the case file requires min < max).
+  /// @throws InputError on duplicate or invalid names (see check_parameter_name), non-finite
+  /// bounds, min > max, or log scale with min <= 0.
   explicit ParameterSpace(std::vector<Parameter> parameters);
 
   std::size_t dimension() const noexcept { return parameters_.size(); }
@@ -51,15 +53,24 @@ class ParameterSpace {
   /// Inverse of from_unit.
   std::vector<double> to_unit(const Mu& mu) const;
 
-  /// Parse "a,b,c" (as given to --mu) into a point and check it.
-  /// @throws InputError on a malformed number, a wrong count, or a value out of range.
+  /// Parse "a,b,c" (as given to --mu) into a point and check it. The named form
+  /// "mu2=0.5, mu1=0.1" (every parameter once, any order; what format_mu prints) is accepted too.
+  /// @throws InputError on a malformed number, a wrong count, an unknown or repeated name, or a
+  /// value out of range; the message starts with `where`.
   Mu parse(std::string_view text, std::string_view where = "--mu") const;
 
  private:
   std::vector<Parameter> parameters_;
 };
 
-/// Format a point as "name=value, ..." for messages and logs.
+/// Format a point as "name=value, ..." for messages and logs (shortest round-trip numbers).
 std::string format_mu(const ParameterSpace& space, const Mu& mu);
+
+/// True iff `name` can be a variable of parameter expressions: [A-Za-z_][A-Za-z0-9_]*.
+bool is_identifier(std::string_view name);
+/// Names a parameter may not take: the built-in functions and constants of expressions.
+const std::vector<std::string>& reserved_parameter_names();
+/// "" when `name` is a valid parameter name, otherwise the reason it is not (for messages).
+std::string check_parameter_name(std::string_view name);
 
 }  // namespace kolmo

@@ -36,9 +36,14 @@ void AffineOperator::assemble(const Mu& mu, MatHandle& out) const {
   const auto theta = coefficients(mu);
   if (!out) {
     KOLMO_PETSC_CALL(MatDuplicate(terms_[0].matrix, MAT_DO_NOT_COPY_VALUES, out.out()));
-    // Widen the pattern to the union of all terms once; later assemblies reuse it.
+    // Widen the pattern to the union of all terms once (MatAXPY skips a zero factor, hence 1;
+    // the values are cleared below); later assemblies reuse it.
     for (std::size_t q = 1; q < terms_.size(); ++q)
-      KOLMO_PETSC_CALL(MatAXPY(out, 0.0, terms_[q].matrix, DIFFERENT_NONZERO_PATTERN));
+      KOLMO_PETSC_CALL(MatAXPY(out, 1.0, terms_[q].matrix, DIFFERENT_NONZERO_PATTERN));
+    // MatDuplicate does not carry the near-null space (e.g. rigid-body modes for GAMG) over.
+    MatNullSpace near_null_space = nullptr;
+    KOLMO_PETSC_CALL(MatGetNearNullSpace(terms_[0].matrix, &near_null_space));
+    if (near_null_space) KOLMO_PETSC_CALL(MatSetNearNullSpace(out, near_null_space));
   }
   KOLMO_PETSC_CALL(MatZeroEntries(out));
   for (std::size_t q = 0; q < terms_.size(); ++q)

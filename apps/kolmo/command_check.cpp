@@ -1,0 +1,40 @@
+// kolmo check CASE: validate everything a case file says without solving anything.
+#include "commands.hpp"
+#include "core/sampler.hpp"
+#include "operators/problem_factory.hpp"
+#include "study.hpp"
+
+namespace kolmo::app {
+
+namespace {
+std::string describe_sample(const SampleSpec& spec, std::size_t drawn) {
+  std::string text = std::to_string(drawn) + " points (" + spec.method;
+  if (spec.method == "random" || spec.method == "lhs") text += ", seed " + std::to_string(spec.seed);
+  if (spec.method == "file") text += " " + spec.file;
+  return text + ")";
+}
+}  // namespace
+
+int run_check(MPI_Comm comm, const CommandLine& line) {
+  check_options(line, {});
+  const CaseFile c = load_case(comm, line);
+  operators::validate_problem_settings(c);
+  const auto training = draw_sample(c.parameters, c.training);
+  const auto test = draw_sample(c.parameters, c.test);
+
+  print_root(comm, "%s: OK\n  name        %s\n  problem     %s\n  parameters ", c.path.c_str(),
+             c.name.c_str(), c.problem.type.c_str());
+  for (const auto& p : c.parameters.parameters())
+    print_root(comm, " %s in [%g, %g]%s", p.name.c_str(), p.min, p.max,
+               p.scale == Scale::log ? " (log)" : "");
+  print_root(comm, "\n  training    %s\n  test        %s\n", describe_sample(c.training, training.size()).c_str(),
+             describe_sample(c.test, test.size()).c_str());
+  print_root(comm, "  solver      %s + %s, rtol %g, max_it %d\n", c.solver.ksp_type.c_str(),
+             c.solver.pc_type.c_str(), c.solver.rtol, c.solver.max_it);
+  print_root(comm, "  snapshots   %s\n  rom         %s, tolerance %g, max size %d -> %s\n",
+             c.snapshots.file.c_str(), c.rom.method.c_str(), c.rom.tolerance, c.rom.max_size,
+             c.rom.model.c_str());
+  return 0;
+}
+
+}  // namespace kolmo::app

@@ -1,0 +1,113 @@
+// kolmo snapshots CASE: truth solves over the training sample into a resumable snapshot file.
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+
+#include "commands.hpp"
+#include "core/mpi.hpp"
+#include "core/progress.hpp"
+#include "core/sampler.hpp"
+#include "core/snapshot_store.hpp"
+#include "operators/problem_factory.hpp"
+#include "solvers/truth_solver.hpp"
+#include "study.hpp"
+
+namespace kolmo::app {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_requested = 0;
+extern "C" void request_stop(int) { g_stop_requested = 1; }
+
+// Test hook: KOLMO_TEST_KILL_AFTER=N makes rank 0 kill itself with SIGKILL after N new snapshots,
+// in the middle of the next truth solve, to prove that an interrupted run loses nothing.
+long kill_after() {
+  const char* value = std::getenv("KOLMO_TEST_KILL_AFTER");
+  return value ? std::atol(value) : -1;
+}
+
+}  // namespace
+
+int run_snapshots(MPI_Comm comm, const CommandLine& line) {
+  check_options(line, {"restart", "json"});
+  const CaseFile c = load_case(comm, line);
+  const auto sample = draw_sample(c.parameters, c.training);
+  KOLMO_INPUT_CHECK(!sample.empty(), c.path << ": 'training' sample is empty");
+  auto problem = operators::make_problem(comm, c);
+
+  if (line.has("restart") && comm_rank(comm) == 0) std::filesystem::remove(c.snapshots.file);
+  MPI_Barrier(comm);
+
+  SnapshotHeader header;
+  header.problem_type = problem->type();
+  header.parameter_names = c.parameters.names();
+  header.output_names = problem->output_names();
+  header.case_text = c.text;
+  header.vector_size = problem->global_size();
+  header.layout = problem->field_layout();
+  auto store = SnapshotStore::create_or_resume(comm, c.snapshots.file, header, sample);
+
+  const std::size_t already = store.count_complete();
+  print_root(comm, "%s: %zu training points, %zu already in %s\n", c.name.c_str(), sample.size(),
+             already, c.snapshots.file.c_str());
+
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  solvers::TruthSolver solver(*problem, c.solver, "truth_");
+  VecHandle u = problem->create_vector();
+  VecHandle natural = problem->create_natural_vector();
+  Progress progress(comm, "snapshots", sample.size() - already);
+  const long kill_threshold = kill_after();
+  long new_snapshots = 0;
+  PetscInt total_iterations = 0;
+  double total_seconds = 0;
+  bool interrupted = false;
+  for (std::size_t i = 0; i < sample.size(); ++i) {
+    if (store.is_complete(i)) continue;
+    if (any_rank(comm, g_stop_requested != 0)) {
+      interrupted = true;
+      break;
+    }
+    if (kill_threshold >= 0 && new_snapshots == kill_threshold && comm_rank(comm) == 0)
+      std::raise(SIGKILL);
+    const auto stats = solver.solve(sample[i], u);
+    problem->to_natural(u, natural);
+    SolveRecord record;
+    record.iterations = stats.iterations;
+    record.residual = stats.relative_residual;
+    record.seconds = stats.setup_seconds + stats.solve_seconds;
+    record.reason = static_cast<int>(stats.reason);
+    store.write(i, natural, problem->evaluate_outputs(sample[i], u), record);
+    ++new_snapshots;
+    total_iterations += stats.iterations;
+    total_seconds += record.seconds;
+    progress.advance(1, std::to_string(stats.iterations) + " its");
+  }
+  progress.finish();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+
+  const std::size_t complete = store.count_complete();
+  print_root(comm, "%s: %ld solved now, %zu/%zu complete", c.snapshots.file.c_str(), new_snapshots,
+             complete, sample.size());
+  if (new_snapshots > 0)
+    print_root(comm, ", mean %.1f iterations and %.3f s per solve", double(total_iterations) / new_snapshots,
+               total_seconds / new_snapshots);
+  print_root(comm, "\n");
+  write_json_report(comm, line,
+                    Json::object()
+                        .set("file", c.snapshots.file)
+                        .set("sample_size", static_cast<long long>(sample.size()))
+                        .set("complete", static_cast<long long>(complete))
+                        .set("solved_now", static_cast<long long>(new_snapshots))
+                        .set("mean_iterations", new_snapshots ? double(total_iterations) / new_snapshots : 0.0)
+                        .set("mean_seconds", new_snapshots ? total_seconds / new_snapshots : 0.0)
+                        .set("interrupted", interrupted));
+  if (interrupted) {
+    print_root(comm, "interrupted: run the same command again to resume\n");
+    return 130;
+  }
+  return 0;
+}
+
+}  // namespace kolmo::app

@@ -1,0 +1,29 @@
+#pragma once
+/// @file
+/// Strict, locale-independent conversions between numbers and text, and whole-file reading, shared
+/// by the case-file reader, parameter parsing (--mu) and the CSV sample reader. Not collective.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kolmo {
+
+/// `text` without leading and trailing spaces, tabs, carriage returns and newlines.
+std::string_view trim(std::string_view text);
+
+/// The whole of `text` as a finite double (decimal or exponent notation, optional leading '+');
+/// std::nullopt for anything else, including surrounding spaces, "inf" and "nan".
+std::optional<double> parse_double(std::string_view text);
+
+/// The whole of `text` as a decimal integer (optional sign); std::nullopt otherwise or when it
+/// does not fit in a long long.
+std::optional<long long> parse_integer(std::string_view text);
+
+/// Read the whole file at `path` into `text`. On failure returns false and sets `error` to
+/// "<path>: <reason>" (no such file, a directory, cannot be opened, read error).
+bool read_text_file(const std::string& path, std::string& text, std::string& error);
+
+/// The shortest text that reads back as exactly `value` ("0.1", "1", "1e-10", "2.5").
+std::string format_number(double value);
+
+}  // namespace kolmo
