@@ -4,7 +4,7 @@
 # (MUMPS). Usage: bench/truth/run.sh [path/to/kolmo]   (default: build/apps/kolmo/kolmo)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-kolmo=${1:-$here/../../build/apps/kolmo/kolmo}
+kolmo=$(realpath "${1:-$here/../../build/apps/kolmo/kolmo}")
 flags=$(mpiexec --version 2>/dev/null | grep -qE 'Open MPI|OpenRTE' && echo --oversubscribe $([ "$(id -u)" = 0 ] && echo --allow-run-as-root))
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -60,16 +60,7 @@ AdvectionDiffusionProblem::AdvectionDiffusionProblem(MPI_Comm comm, const Parame
                   direction == 0 ? "Cx" : "Cy");
   }
 
-  VecHandle mean = grid_.assemble_vector(
-      [](PetscInt, PetscInt, std::span<const QuadraturePoint> points, std::span<double> fe) {
-        add_load(points, [](double, double) { return 1.0; }, fe);
-      });
-  VecHandle load = copy_vector(mean);
-  KOLMO_PETSC_CALL(VecScale(load, settings_.source));
-  rhs_.add_term(std::move(load), Coefficient::constant(1.0), "f");
-  OutputFunctional output{"mean", AffineVector(comm)};
-  output.functional.add_term(std::move(mean), Coefficient::constant(1.0), "mean");
-  outputs_.push_back(std::move(output));
+  add_constant_source_and_mean_output(settings_.source);
 
   stability_ = Stability::coercive;
   symmetric_ = false;

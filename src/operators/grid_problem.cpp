@@ -1,5 +1,7 @@
 #include "operators/grid_problem.hpp"
 
+#include "operators/element_kernels.hpp"
+
 namespace kolmo::operators {
 
 GridProblem::GridProblem(MPI_Comm comm, ParameterSpace space, const GridSpec& spec,
@@ -51,6 +53,19 @@ VecHandle GridProblem::copy_vector(Vec vector) {
 void GridProblem::mark_symmetric(Mat matrix) {
   KOLMO_PETSC_CALL(MatSetOption(matrix, MAT_SYMMETRIC, PETSC_TRUE));
   KOLMO_PETSC_CALL(MatSetOption(matrix, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
+}
+
+void GridProblem::add_constant_source_and_mean_output(double source) {
+  VecHandle mean = grid_.assemble_vector(
+      [](PetscInt, PetscInt, std::span<const QuadraturePoint> points, std::span<double> fe) {
+        add_load(points, [](double, double) { return 1.0; }, fe);
+      });
+  VecHandle load = copy_vector(mean);
+  KOLMO_PETSC_CALL(VecScale(load, source));
+  rhs_.add_term(std::move(load), Coefficient::constant(1.0), "f");
+  OutputFunctional output{"mean", AffineVector(comm_)};
+  output.functional.add_term(std::move(mean), Coefficient::constant(1.0), "mean");
+  outputs_.push_back(std::move(output));
 }
 
 }  // namespace kolmo::operators

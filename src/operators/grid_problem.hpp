@@ -41,6 +41,9 @@ class GridProblem : public ParametrizedProblem {
   static VecHandle copy_vector(Vec vector);
   /// Mark `matrix` as symmetric for good (solvers and checks may rely on it). Collective.
   static void mark_symmetric(Mat matrix);
+  /// Add the right-hand side f = source * (integral of each shape function) and the output "mean"
+  /// = integral of u, shared by the scalar problems with a constant source. Collective.
+  void add_constant_source_and_mean_output(double source);
 
   StructuredGrid grid_;
   std::vector<std::string> component_names_;

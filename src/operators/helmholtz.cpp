@@ -68,16 +68,7 @@ HelmholtzProblem::HelmholtzProblem(MPI_Comm comm, const ParameterSpace& space,
   lhs_.add_term(std::move(stiffness), Coefficient::constant(1.0), "K");
   lhs_.add_term(std::move(mass), Coefficient::expression(minus_k2.str(), space_), "M");
 
-  VecHandle mean = grid_.assemble_vector(
-      [](PetscInt, PetscInt, std::span<const QuadraturePoint> points, std::span<double> fe) {
-        add_load(points, [](double, double) { return 1.0; }, fe);
-      });
-  VecHandle load = copy_vector(mean);
-  KOLMO_PETSC_CALL(VecScale(load, settings_.source));
-  rhs_.add_term(std::move(load), Coefficient::constant(1.0), "f");
-  OutputFunctional output{"mean", AffineVector(comm)};
-  output.functional.add_term(std::move(mean), Coefficient::constant(1.0), "mean");
-  outputs_.push_back(std::move(output));
+  add_constant_source_and_mean_output(settings_.source);
 
   stability_ = Stability::inf_sup;
   symmetric_ = true;
