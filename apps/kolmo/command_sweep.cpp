@@ -45,6 +45,47 @@ std::string shard_file_name(const std::string& file, const Shard& shard) {
 // index, iterations, residual, seconds, then the outputs.
 constexpr std::size_t fixed_columns = 4;
 
+ResultsTable assemble_table(const CaseFile& c, const std::vector<Mu>& sample, const Shard& shard,
+                            const std::vector<std::string>& output_names,
+                            const std::string& problem_type, const std::vector<double>& rows) {
+  ResultsTable table;
+  table.problem_type = problem_type;
+  table.case_text = c.text;
+  table.parameter_names = c.parameters.names();
+  table.output_names = output_names;
+  table.sample_size = static_cast<std::int64_t>(sample.size());
+  if (shard.count > 1) table.shard = std::to_string(shard.index) + "/" + std::to_string(shard.count);
+  const std::size_t width = fixed_columns + output_names.size();
+  for (std::size_t r = 0; r + width <= rows.size(); r += width) {
+    const auto index = static_cast<std::int64_t>(rows[r]);
+    table.indices.push_back(index);
+    table.iterations.push_back(static_cast<std::int64_t>(rows[r + 1]));
+    table.residuals.push_back(rows[r + 2]);
+    table.seconds.push_back(rows[r + 3]);
+    table.parameters.push_back(sample[static_cast<std::size_t>(index)]);
+    table.outputs.emplace_back(rows.begin() + static_cast<std::ptrdiff_t>(r + fixed_columns),
+                               rows.begin() + static_cast<std::ptrdiff_t>(r + width));
+  }
+  table.sort_by_index();
+  return table;
+}
+
+void print_summary(const std::string& name, const ResultsTable& table, std::size_t sample_size,
+                   long groups, const std::string& file) {
+  double total = 0;
+  std::int64_t iterations = 0;
+  for (std::size_t r = 0; r < table.rows(); ++r) {
+    total += table.seconds[r];
+    iterations += table.iterations[r];
+  }
+  const double rows = table.rows() ? static_cast<double>(table.rows()) : 1.0;
+  std::printf("%s: %zu of %zu points (%ld group%s%s%s), mean %.1f iterations, %.3f s per solve -> %s\n",
+              name.c_str(), table.rows(), sample_size, groups, groups > 1 ? "s" : "",
+              table.shard.empty() ? "" : ", shard ", table.shard.c_str(), iterations / rows,
+              total / rows, file.c_str());
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int run_sweep(MPI_Comm comm, const CommandLine& line) {
@@ -110,39 +151,19 @@ int run_sweep(MPI_Comm comm, const CommandLine& line) {
               MPI_DOUBLE, 0, comm);
 
   const std::string file = shard_file_name(line.value("output").value_or(c.sweep.file), shard);
+  // Rank 0 assembles and writes the table; its verdict is shared so that every rank fails alike.
+  std::string error;
   if (rank == 0) {
-    ResultsTable table;
-    table.problem_type = problem_type;
-    table.case_text = c.text;
-    table.parameter_names = c.parameters.names();
-    table.output_names = output_names;
-    table.sample_size = static_cast<std::int64_t>(sample.size());
-    if (shard.count > 1) table.shard = std::to_string(shard.index) + "/" + std::to_string(shard.count);
-    const std::size_t width = fixed_columns + output_names.size();
-    for (std::size_t r = 0; r + width <= all.size(); r += width) {
-      const auto index = static_cast<std::int64_t>(all[r]);
-      table.indices.push_back(index);
-      table.iterations.push_back(static_cast<std::int64_t>(all[r + 1]));
-      table.residuals.push_back(all[r + 2]);
-      table.seconds.push_back(all[r + 3]);
-      table.parameters.push_back(sample[static_cast<std::size_t>(index)]);
-      table.outputs.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(r + fixed_columns),
-                                 all.begin() + static_cast<std::ptrdiff_t>(r + width));
+    try {
+      const ResultsTable table = assemble_table(c, sample, shard, output_names, problem_type, all);
+      table.write(file);
+      print_summary(c.name, table, sample.size(), groups, file);
+    } catch (const std::exception& e) {
+      error = e.what();
     }
-    table.sort_by_index();
-    table.write(file);
-    double total = 0;
-    std::int64_t iterations = 0;
-    for (std::size_t r = 0; r < table.rows(); ++r) {
-      total += table.seconds[r];
-      iterations += table.iterations[r];
-    }
-    std::printf("%s: %zu of %zu points (%ld group%s%s), mean %.1f iterations, %.3f s per solve -> %s\n",
-                c.name.c_str(), table.rows(), sample.size(), groups, groups > 1 ? "s" : "",
-                shard.count > 1 ? (", shard " + table.shard).c_str() : "",
-                table.rows() ? double(iterations) / table.rows() : 0.0,
-                table.rows() ? total / table.rows() : 0.0, file.c_str());
   }
+  broadcast_string(comm, error);
+  if (!error.empty()) throw InputError(error);
   write_json_report(comm, line,
                     Json::object().set("file", file).set("sample_size", static_cast<long long>(sample.size()))
                         .set("points", static_cast<long long>(mine.size())).set("groups", groups)
