@@ -7,7 +7,7 @@ namespace kolmo {
 
 /// Initialises SLEPc (hence PETSc and MPI) on construction and finalises on destruction, and
 /// installs Kolmo's PETSc error handler. Create exactly one, first thing in main(); every PETSc
-/// handle must be destroyed before it. Collective on MPI_COMM_WORLD.
+/// handle must be destroyed before it. Collective over all processes of the program.
 class Environment {
  public:
   /// Command-line arguments are handed to PETSc's options database (e.g. -ksp_monitor).
