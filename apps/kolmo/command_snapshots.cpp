@@ -9,7 +9,7 @@
 #include "core/sampler.hpp"
 #include "core/snapshot_store.hpp"
 #include "operators/problem_factory.hpp"
-#include "solvers/truth_solver.hpp"
+#include "solvers/sequence_solver.hpp"
 #include "study.hpp"
 
 namespace kolmo::app {
@@ -53,7 +53,11 @@ int run_snapshots(MPI_Comm comm, const CommandLine& line) {
 
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
-  solvers::TruthSolver solver(*problem, c.solver, "truth_");
+  solvers::SequenceSolver solver(*problem, c.solver, solvers::sequence_policy(c.solver.sequence),
+                                 "truth_");
+  // Solved in the sequence order, stored at the sample's own indices, so that a resumed run (which
+  // computes the same order) finds every finished point where it left it.
+  const std::vector<std::size_t> sequence = solver.order(sample);
   VecHandle u = problem->create_vector();
   VecHandle natural = problem->create_natural_vector();
   Progress progress(comm, "snapshots", sample.size() - already);
@@ -62,7 +66,7 @@ int run_snapshots(MPI_Comm comm, const CommandLine& line) {
   PetscInt total_iterations = 0;
   double total_seconds = 0;
   bool interrupted = false;
-  for (std::size_t i = 0; i < sample.size(); ++i) {
+  for (const std::size_t i : sequence) {
     if (store.is_complete(i)) continue;
     if (any_rank(comm, g_stop_requested != 0)) {
       interrupted = true;
@@ -94,6 +98,10 @@ int run_snapshots(MPI_Comm comm, const CommandLine& line) {
     print_root(comm, ", mean %.1f iterations and %.3f s per solve", double(total_iterations) / new_snapshots,
                total_seconds / new_snapshots);
   print_root(comm, "\n");
+  if (!solver.policy().is_default() && new_snapshots > 0)
+    print_root(comm, "sequence: %s; %s KSP, %zu preconditioner build%s\n",
+               solvers::describe(solver.policy()).c_str(), solver.ksp_type().c_str(),
+               solver.pc_builds(), solver.pc_builds() == 1 ? "" : "s");
   write_json_report(comm, line,
                     Json::object()
                         .set("file", c.snapshots.file)
@@ -102,6 +110,7 @@ int run_snapshots(MPI_Comm comm, const CommandLine& line) {
                         .set("solved_now", static_cast<long long>(new_snapshots))
                         .set("mean_iterations", new_snapshots ? double(total_iterations) / new_snapshots : 0.0)
                         .set("mean_seconds", new_snapshots ? total_seconds / new_snapshots : 0.0)
+                        .set("pc_builds", static_cast<long long>(solver.pc_builds()))
                         .set("interrupted", interrupted));
   if (interrupted) {
     print_root(comm, "interrupted: run the same command again to resume\n");

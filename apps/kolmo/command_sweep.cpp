@@ -9,7 +9,7 @@
 #include "core/sampler.hpp"
 #include "core/text.hpp"
 #include "operators/problem_factory.hpp"
-#include "solvers/truth_solver.hpp"
+#include "solvers/sequence_solver.hpp"
 #include "study.hpp"
 
 namespace kolmo::app {
@@ -119,19 +119,25 @@ int run_sweep(MPI_Comm comm, const CommandLine& line) {
     auto problem = operators::make_problem(group_comm, c);
     output_names = problem->output_names();
     problem_type = problem->type();
-    solvers::TruthSolver solver(*problem, c.solver, "truth_");
-    VecHandle u = problem->create_vector();
-    Progress progress(comm, "sweep", mine.size());
+    solvers::SequenceSolver solver(*problem, c.solver, solvers::sequence_policy(c.solver.sequence),
+                                   "truth_");
+    // This group's points, solved as one sequence in the order the policy gives them; each row
+    // carries the point's index in the sample, so the table does not depend on the order.
+    std::vector<std::int64_t> group_indices;
+    std::vector<Mu> group_points;
     for (std::size_t k = static_cast<std::size_t>(color); k < mine.size();
          k += static_cast<std::size_t>(groups)) {
-      const Mu& mu = sample[static_cast<std::size_t>(mine[k])];
-      const auto stats = solver.solve(mu, u);
-      const auto values = problem->evaluate_outputs(mu, u);
-      rows.insert(rows.end(), {static_cast<double>(mine[k]), static_cast<double>(stats.iterations),
+      group_indices.push_back(mine[k]);
+      group_points.push_back(sample[static_cast<std::size_t>(mine[k])]);
+    }
+    Progress progress(comm, "sweep", mine.size());
+    solver.solve_all(group_points, [&](std::size_t j, Vec u, const solvers::SequenceStats& stats) {
+      const auto values = problem->evaluate_outputs(group_points[j], u);
+      rows.insert(rows.end(), {static_cast<double>(group_indices[j]), static_cast<double>(stats.iterations),
                                stats.relative_residual, stats.setup_seconds + stats.solve_seconds});
       rows.insert(rows.end(), values.begin(), values.end());
       progress.advance(static_cast<std::size_t>(groups));
-    }
+    });
     progress.finish();
   }
   MPI_Comm_free(&group_comm);

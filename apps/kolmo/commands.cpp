@@ -31,8 +31,50 @@ const std::vector<Command>& commands() {
        "solver statistics in snapshots.file. Resumable: run it again after an interruption and it\n"
        "skips what is complete. --restart deletes the file first.\n",
        run_snapshots},
+      {"offline", "build a certified reduced model (POD or greedy) into rom.model",
+       "usage: [mpiexec -n P] kolmo offline CASE.yaml [--method pod|greedy]\n"
+       "                    [--pod-method qr|snapshots|incremental] [--batch B]\n"
+       "                    [--stability rigorous|sampled] [--restart] [--quiet] [--json FILE]\n\n"
+       "Builds the reduced model of the case: with rom.method pod, computes the missing training\n"
+       "snapshots (as 'kolmo snapshots', resumable; --restart recomputes them) and their POD in the\n"
+       "inner product X, truncated at the energy tolerance rom.tolerance or rom.max_size modes\n"
+       "(--pod-method: 'qr' accurate to machine precision, 'snapshots' the method of snapshots,\n"
+       "accurate only above sqrt(eps) sigma_1, 'incremental' in batches of B snapshots for sets that\n"
+       "do not fit in memory); with greedy, runs the weak greedy over the training sample until the\n"
+       "error bound relative to ||u_N||_X is below rom.tolerance or N = rom.max_size. Then projects\n"
+       "every affine term, computes the error-estimator data (classical and stable) and the\n"
+       "stability lower bound, and writes everything with the basis to rom.model.\n"
+       "Stability: min-theta (parametrically coercive) or the exact inf-sup bound (Helmholtz);\n"
+       "other coercive problems need the successive constraint method, not implemented yet, and\n"
+       "fail unless --stability sampled accepts a NON-RIGOROUS bound (0.9 x the minimum of the\n"
+       "coercivity constant over the training sample).\n",
+       run_offline},
+      {"validate", "check a reduced model against truth solves on the test sample",
+       "usage: [mpiexec -n P] kolmo validate CASE.yaml [--model MODEL.h5] [--sizes 1:30|1,5,10]\n"
+       "                    [--json FILE] [--plot FILE.png] [--reference-solver direct|case]\n\n"
+       "Solves the truth problem at every test point and reports, per basis size N, the max and\n"
+       "mean true error ||u - V u_N||_X (relative to ||u||_X), the max error bound of each residual\n"
+       "evaluation with its effectivity (bound / error) min and max, and online timings in\n"
+       "microseconds. Writes NAME_validation.json and NAME_validation.png (gnuplot) next to the\n"
+       "case file. The truth is a direct MUMPS solve below 200,000 unknowns (--reference-solver\n"
+       "case uses the case's solver). A bound of the model's estimator below the true error (by\n"
+       "more than 1e-10 ||u||_X) is reported as FAILURE and the exit status is 1.\n",
+       run_validate},
+      {"online", "evaluate a reduced model: outputs with certified bounds, in microseconds",
+       "usage: kolmo online MODEL.h5 (--mu a,b,... | --mu-file FILE.csv) [--size N]\n"
+       "                    [--estimator classical|stable] [--threads T] [--json FILE] [--csv FILE]\n"
+       "                    [--field FIELD.h5]\n\n"
+       "Evaluates the reduced model at mu (values in the order of the model's parameters, or the\n"
+       "named form mu2=0.5,mu1=0.1) or at every row of a CSV file whose header names the\n"
+       "parameters, and prints the outputs with their bounds, the error bound ||u - u_N||_X <=\n"
+       "Delta_N, and the time per query. --size uses the first N basis vectors (default: all);\n"
+       "--estimator overrides the model's evaluation of the residual norm; --threads evaluates a\n"
+       "--mu-file on T threads (0: all cores); --json/--csv write the results. Needs neither MPI\n"
+       "nor PETSc, except --field, which writes V u_N (from the model's /basis) to FIELD.h5 with an\n"
+       "XDMF sidecar for ParaView.\n",
+       run_online},
       {"info", "describe an HDF5 file written by Kolmo",
-       "usage: kolmo info FILE.h5\n", run_info},
+       "usage: kolmo info FILE.h5 [--json FILE]\n", run_info},
       {"sweep", "evaluate outputs over a sample, split over groups of ranks or job-array shards",
        "usage: [mpiexec -n P] kolmo sweep CASE.yaml [--groups G] [--shard i/n] [--output FILE.h5]\n"
        "                                      [--quiet] [--json FILE]\n\n"

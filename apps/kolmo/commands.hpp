@@ -24,6 +24,16 @@ int run_info(MPI_Comm comm, const CommandLine& line);
 int run_sweep(MPI_Comm comm, const CommandLine& line);
 int run_merge(MPI_Comm comm, const CommandLine& line);
 int run_demo(MPI_Comm comm, const CommandLine& line);
+int run_offline(MPI_Comm comm, const CommandLine& line);
+int run_validate(MPI_Comm comm, const CommandLine& line);
+int run_online(MPI_Comm comm, const CommandLine& line);
+
+/// True for a command line that `kolmo online` serves without MPI and PETSc (no --field, no
+/// --help): main() then calls run_online_without_mpi before starting them.
+bool runs_without_mpi(const CommandLine& line);
+/// kolmo online on this process alone, MPI never initialised; prints "kolmo: error: ..." and
+/// returns 1 on failure.
+int run_online_without_mpi(const CommandLine& line);
 
 /// All subcommands, in the order `kolmo --help` lists them.
 const std::vector<Command>& commands();

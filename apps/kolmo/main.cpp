@@ -50,6 +50,9 @@ int fail_collectively(MPI_Comm comm, const char* message) {
 
 int main(int argc, char** argv) {
   auto line = kolmo::app::parse_command_line(argc, argv);
+  // `kolmo online` evaluates a reduced model without MPI and PETSc (only --field needs them), so
+  // it starts no MPI runtime: it runs on a laptop without mpiexec, or inside another job.
+  if (kolmo::app::runs_without_mpi(line)) return kolmo::app::run_online_without_mpi(line);
   int petsc_argc = static_cast<int>(line.petsc_arguments.size());
   std::vector<char*> petsc_argv;
   for (auto& a : line.petsc_arguments) petsc_argv.push_back(a.data());

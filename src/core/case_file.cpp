@@ -140,11 +140,28 @@ std::vector<std::size_t> read_grid_points(const ConfigNode& node, const Paramete
   return points;
 }
 
+SequenceSection read_sequence_section(const ConfigNode& node) {
+  MapReader reader(node);
+  declare_keys(reader, {"order", "guess", "reuse_pc", "recycle", "rebuild_factor", "guess_size"});
+  SequenceSection s;
+  s.order = reader.choice("order", {"given", "nearest", "hilbert", "signature"}, s.order);
+  s.guess = reader.choice("guess", {"zero", "previous", "projection", "fischer", "pod"}, s.guess);
+  s.reuse_pc = reader.choice("reuse_pc", {"never", "always", "auto"}, s.reuse_pc);
+  s.recycle = reader.optional<bool>("recycle", s.recycle);
+  s.rebuild_factor = reader.optional<double>("rebuild_factor", s.rebuild_factor);
+  if (!(s.rebuild_factor > 1))
+    reader.child("rebuild_factor")
+        .fail(std::string("expected a number > 1, got ") + format_number(s.rebuild_factor));
+  s.guess_size = read_positive_int(reader, "guess_size", s.guess_size);
+  return s;
+}
+
 }  // namespace
 
 const std::vector<std::string>& known_problem_types() {
   static const std::vector<std::string> types = {"thermal_block", "advection_diffusion",
-                                                 "elasticity", "helmholtz", "external"};
+                                                 "elasticity", "helmholtz", "gaussian",
+                                                 "external"};
   return types;
 }
 
@@ -244,7 +261,7 @@ CaseFile parse_case_file(const std::string& text, const std::string& path) {
 
   {
     MapReader solver(top.child("solver"));
-    declare_keys(solver, {"ksp_type", "pc_type", "rtol", "atol", "max_it", "petsc"});
+    declare_keys(solver, {"ksp_type", "pc_type", "rtol", "atol", "max_it", "petsc", "sequence"});
     SolverSection& s = cf.solver;
     s.ksp_type = read_nonempty_string(solver, "ksp_type", s.ksp_type);
     s.pc_type = read_nonempty_string(solver, "pc_type", s.pc_type);
@@ -280,6 +297,7 @@ CaseFile parse_case_file(const std::string& text, const std::string& path) {
                            "' instead of the pass-through map");
     }
     s.petsc = solver.optional<std::map<std::string, std::string>>("petsc", {});
+    s.sequence = read_sequence_section(solver.child("sequence"));
   }
 
   {

@@ -22,6 +22,19 @@ struct ProblemSection {
   ConfigNode settings;
 };
 
+/// `solver.sequence:`, how a sequence of truth solves (snapshots, sweeps) is ordered and how each
+/// solve reuses the ones before it. The names are checked here; solvers::sequence_policy turns
+/// them into the solver's enums. The defaults reproduce independent solves in sample order.
+struct SequenceSection {
+  std::string order = "given";     ///< given | nearest | hilbert | signature
+  std::string guess = "zero";      ///< zero | previous | projection | fischer | pod
+  std::string reuse_pc = "never";  ///< never (rebuild for every system) | always | auto
+  bool recycle = false;            ///< recycling Krylov: rcg for SPD problems, gcrodr otherwise
+  double rebuild_factor = 1.5;     ///< auto: rebuild once a solve converges this many times slower
+                                   ///< (iterations per decade) than after the last rebuild (> 1)
+  int guess_size = 8;              ///< projection, fischer, pod: previous solutions kept (>= 1)
+};
+
 /// `solver:`, the truth solver. Keys map to PETSc options of the solver's prefix; `petsc` is a
 /// pass-through map of further options (without the leading dash or the prefix).
 struct SolverSection {
@@ -31,6 +44,7 @@ struct SolverSection {
   double atol = 1e-50;
   int max_it = 10000;
   std::map<std::string, std::string> petsc;
+  SequenceSection sequence;
 };
 
 /// `snapshots:`.

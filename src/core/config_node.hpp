@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/text.hpp"  // nearest_word, used with every reader
+
 namespace kolmo {
 
 /// A node of a parsed case file, with its origin for diagnostics. Cheap to copy. Not collective.
@@ -117,11 +119,5 @@ class MapReader {
   ConfigNode node_;
   std::set<std::string> known_;
 };
-
-/// The candidate closest to `word` by (case-insensitive, optimal-string-alignment) Damerau-
-/// Levenshtein distance, or "" when none is reasonably close: distance <= max(2, size/3) where
-/// size is the length of `word`, or, failing that, one being a prefix (of 3+ characters) of the
-/// other ("tol" -> "tolerance"). Ties go to the earlier candidate.
-std::string nearest_word(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace kolmo

@@ -55,12 +55,6 @@ void throw_petsc_error(PetscErrorCode code, const char* expression, const char* 
   throw PetscException(code, text);
 }
 
-void throw_check_failure(const std::string& message, const char* condition, const char* file,
-                         int line) {
-  throw Exception(message + " [check '" + condition + "' failed at " + base_name(file) + ":" +
-                  std::to_string(line) + "]");
-}
-
 PetscErrorCode petsc_error_from_current_exception(const char* file, int line) noexcept {
   std::string message;
   try {

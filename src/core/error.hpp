@@ -1,25 +1,18 @@
 #pragma once
 /// @file
-/// Kolmo's error model: PETSc error codes become C++ exceptions at Kolmo's boundary
-/// (KOLMO_PETSC_CALL), user and usage errors are checked in every build (KOLMO_CHECK), internal
-/// invariants only in debug builds (KOLMO_ASSERT), and exceptions become PETSc error codes again
-/// inside callbacks that PETSc calls (petsc_callback).
+/// The PETSc side of Kolmo's error model: PETSc error codes become C++ exceptions at Kolmo's
+/// boundary (KOLMO_PETSC_CALL), and exceptions become PETSc error codes again inside callbacks
+/// that PETSc calls (petsc_callback). The exception types and the PETSc-free checks (KOLMO_CHECK,
+/// KOLMO_INPUT_CHECK, KOLMO_ASSERT) are in core/exceptions.hpp, included here.
 #include <petscsys.h>
 
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "core/exceptions.hpp"
 #include "core/petsc_compat.hpp"
 
 namespace kolmo {
-
-/// Base of every exception Kolmo throws.
-class Exception : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// A PETSc or SLEPc call failed. what() holds our call site, the expression, PETSc's error code,
 /// its generic text and PETSc's own specific message with its location.
@@ -33,14 +26,6 @@ class PetscException : public Exception {
   PetscErrorCode code_;
 };
 
-/// Bad input from the user: a case file, a missing or corrupt file, a parameter out of range.
-/// Thrown identically on every rank of the communicator that read the input (case files are read
-/// on rank 0 and broadcast), so a program may report it once and exit normally on every rank.
-class InputError : public Exception {
- public:
-  using Exception::Exception;
-};
-
 /// Install Kolmo's PETSc error handler, which records PETSc's specific error message so that
 /// KOLMO_PETSC_CALL can put it into the exception. Called by kolmo::Environment; a program that
 /// initialises PETSc itself calls it once after PetscInitialize. Not collective. Idempotent.
@@ -52,8 +37,6 @@ void uninstall_petsc_error_handler();
 namespace detail {
 [[noreturn]] void throw_petsc_error(PetscErrorCode code, const char* expression, const char* file,
                                     int line);
-[[noreturn]] void throw_check_failure(const std::string& message, const char* condition,
-                                      const char* file, int line);
 /// Turn the exception in flight into a PETSc error code through ::PetscError (callback boundary).
 PetscErrorCode petsc_error_from_current_exception(const char* file, int line) noexcept;
 }  // namespace detail
@@ -80,31 +63,3 @@ PetscErrorCode petsc_callback(F&& body) noexcept {
     if (kolmo_petsc_ierr_ != PETSC_SUCCESS)                                               \
       ::kolmo::detail::throw_petsc_error(kolmo_petsc_ierr_, #__VA_ARGS__, __FILE__, __LINE__); \
   } while (0)
-
-/// Check a user or usage condition in every build; on failure throw kolmo::Exception whose text is
-/// built by streaming `message` (e.g. KOLMO_CHECK(n > 0, "mesh size must be positive, got " << n)).
-#define KOLMO_CHECK(condition, message)                                                      \
-  do {                                                                                       \
-    if (!(condition)) {                                                                      \
-      std::ostringstream kolmo_check_stream_;                                                \
-      kolmo_check_stream_ << message;                                                        \
-      ::kolmo::detail::throw_check_failure(kolmo_check_stream_.str(), #condition, __FILE__, __LINE__); \
-    }                                                                                        \
-  } while (0)
-
-/// Like KOLMO_CHECK, but throws kolmo::InputError (bad user input, identical on all ranks).
-#define KOLMO_INPUT_CHECK(condition, message)   \
-  do {                                          \
-    if (!(condition)) {                         \
-      std::ostringstream kolmo_check_stream_;   \
-      kolmo_check_stream_ << message;           \
-      throw ::kolmo::InputError(kolmo_check_stream_.str()); \
-    }                                           \
-  } while (0)
-
-/// Internal invariant, checked in debug builds only.
-#ifdef NDEBUG
-#define KOLMO_ASSERT(condition, message) ((void)0)
-#else
-#define KOLMO_ASSERT(condition, message) KOLMO_CHECK(condition, "internal error: " << message)
-#endif

@@ -2,7 +2,7 @@
 
 #include <muParser.h>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 
 namespace kolmo {
 

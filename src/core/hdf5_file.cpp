@@ -5,14 +5,10 @@
 #include <ctime>
 #include <filesystem>
 #include <numeric>
-#include <type_traits>
 
 #include "core/mpi.hpp"
 
 namespace kolmo::h5 {
-
-static_assert(std::is_same_v<PetscScalar, double>,
-              "Kolmo's HDF5 files store vectors as doubles: PETSc must be real, double precision");
 
 namespace {
 
@@ -595,70 +591,6 @@ void File::read_block(const std::string& object_path, const std::vector<hsize_t>
   KOLMO_H5_INPUT_CALL(path_, object_path,
                       H5Dread(dataset, memory_type, memory, space, transfer_,
                               participate && n > 0 ? data : static_cast<void*>(&dummy)));
-}
-
-void File::vec_block(const std::string& object_path, std::int64_t row, Vec natural,
-                     std::vector<hsize_t>& start, std::vector<hsize_t>& count) const {
-  const MPI_Comm vec_comm = PetscObjectComm(reinterpret_cast<PetscObject>(natural));
-  int relation = MPI_UNEQUAL;
-  MPI_Comm_compare(vec_comm, comm_, &relation);
-  KOLMO_CHECK(
-      relation == MPI_IDENT || relation == MPI_CONGRUENT,
-      path_ << ": " << object_path << ": the vector lives on another communicator than the file");
-  PetscInt global = 0, low = 0, high = 0;
-  KOLMO_PETSC_CALL(VecGetSize(natural, &global));
-  KOLMO_PETSC_CALL(VecGetOwnershipRange(natural, &low, &high));
-  const std::vector<hsize_t> dims = shape(object_path);
-  if (row < 0) {
-    KOLMO_INPUT_CHECK(dims.size() == 1, path_ << ": " << object_path
-                                              << ": expected a 1-D dataset, found rank "
-                                              << dims.size());
-    KOLMO_INPUT_CHECK(dims[0] == static_cast<hsize_t>(global),
-                      path_ << ": " << object_path << ": holds " << dims[0]
-                            << " values, the vector has " << global);
-    start = {static_cast<hsize_t>(low)};
-    count = {static_cast<hsize_t>(high - low)};
-  } else {
-    KOLMO_INPUT_CHECK(dims.size() == 2, path_ << ": " << object_path
-                                              << ": expected a 2-D dataset, found rank "
-                                              << dims.size());
-    KOLMO_CHECK(static_cast<hsize_t>(row) < dims[0], path_ << ": " << object_path << ": row " << row
-                                                           << " out of range (" << dims[0]
-                                                           << " rows)");
-    KOLMO_INPUT_CHECK(dims[1] == static_cast<hsize_t>(global),
-                      path_ << ": " << object_path << ": rows hold " << dims[1]
-                            << " values, the vector has " << global);
-    start = {static_cast<hsize_t>(row), static_cast<hsize_t>(low)};
-    count = {1, static_cast<hsize_t>(high - low)};
-  }
-}
-
-void File::write_vec(const std::string& object_path, std::int64_t row, Vec natural) {
-  std::vector<hsize_t> start, count;
-  vec_block(object_path, row, natural, start, count);
-  const PetscScalar* values = nullptr;
-  KOLMO_PETSC_CALL(VecGetArrayRead(natural, &values));
-  try {
-    write_block(object_path, start, count, H5T_NATIVE_DOUBLE, values, true);
-  } catch (...) {
-    VecRestoreArrayRead(natural, &values);
-    throw;
-  }
-  KOLMO_PETSC_CALL(VecRestoreArrayRead(natural, &values));
-}
-
-void File::read_vec(const std::string& object_path, std::int64_t row, Vec natural) const {
-  std::vector<hsize_t> start, count;
-  vec_block(object_path, row, natural, start, count);
-  PetscScalar* values = nullptr;
-  KOLMO_PETSC_CALL(VecGetArrayWrite(natural, &values));
-  try {
-    read_block(object_path, start, count, H5T_NATIVE_DOUBLE, values, true);
-  } catch (...) {
-    VecRestoreArrayWrite(natural, &values);
-    throw;
-  }
-  KOLMO_PETSC_CALL(VecRestoreArrayWrite(natural, &values));
 }
 
 std::string utc_timestamp() {

@@ -3,7 +3,8 @@
 /// A thin C++ layer over the HDF5 C API: move-only owning handles for hid_t, a checking macro that
 /// turns failed HDF5 calls into Kolmo exceptions naming the file and the object, and a File class
 /// with the few operations Kolmo's stores need (attributes, small datasets, existence checks),
-/// opened either collectively (MPI-IO driver) or by one process (serial driver).
+/// opened either collectively (MPI-IO driver) or by one process (serial driver). PETSc-free (PETSc
+/// vectors are read and written by core/hdf5_vector.hpp); a serial file makes no MPI call.
 ///
 /// Parallel rules (HDF5's, restated): every call that creates, opens, closes or modifies an object
 /// or an attribute of a file opened collectively is collective and must be made by every rank of
@@ -12,7 +13,6 @@
 /// empty selection.
 #include <hdf5.h>
 #include <mpi.h>
-#include <petscvec.h>
 
 #include <cstdint>
 #include <map>
@@ -22,7 +22,7 @@
 #include <variant>
 #include <vector>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 
 namespace kolmo::h5 {
 
@@ -237,15 +237,6 @@ class File {
                   const std::vector<hsize_t>& count, hid_t memory_type, void* data,
                   bool participate) const;
 
-  /// Write this rank's ownership range of `natural` (VecGetOwnershipRange) into row `row` of a
-  /// 2-D dataset of doubles (row < 0: into a 1-D dataset), one collective hyperslab write.
-  /// `natural` lives on a communicator congruent to the file's (any contiguous layout), and its
-  /// global size equals the row length. Collective.
-  void write_vec(const std::string& object_path, std::int64_t row, Vec natural);
-  /// Read row `row` (or the 1-D dataset when row < 0) into this rank's ownership range of
-  /// `natural`, whatever the partition that wrote it. Collective.
-  void read_vec(const std::string& object_path, std::int64_t row, Vec natural) const;
-
   /// The transfer property list for raw data: collective MPI-IO for a collective file, default
   /// otherwise. Owned by the File.
   hid_t transfer_plist() const noexcept { return transfer_.get(); }
@@ -258,10 +249,6 @@ class File {
                      hid_t file_type, hid_t memory_type, const void* data, std::size_t count);
   void read_numeric(const std::string& object_path, hid_t memory_type, void* data,
                     std::size_t count) const;
-  /// The file-space block of `natural`'s ownership range in row `row`, after checking shapes and
-  /// communicators; returns {start, count, local size}.
-  void vec_block(const std::string& object_path, std::int64_t row, Vec natural,
-                 std::vector<hsize_t>& start, std::vector<hsize_t>& count) const;
 
   FileHandle file_;
   PropertyListHandle transfer_;

@@ -5,7 +5,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 
 namespace kolmo {
 namespace {

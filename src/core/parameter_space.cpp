@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/config_node.hpp"
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 #include "core/text.hpp"
 
 namespace kolmo {

@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include "core/config_node.hpp"
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 #include "core/mpi.hpp"
 #include "core/text.hpp"
 

@@ -8,6 +8,8 @@
 #include <limits>
 #include <sstream>
 
+#include "core/error.hpp"
+#include "core/hdf5_vector.hpp"
 #include "core/mpi.hpp"
 #include "core/version.hpp"
 #include "core/xdmf.hpp"
@@ -422,7 +424,7 @@ void SnapshotStore::write(std::int64_t i, Vec natural, const std::vector<double>
 
   // Completion protocol (docs/file-formats.md): data first, flushed, then the flag, flushed.
   if (complete_[i]) set_complete(i, false);
-  file_.write_vec(kVectors, i, natural);
+  h5::write_vec(file_, kVectors, i, natural);
   const std::uint64_t sum = snapshot_checksum(natural);
 
   // Rank 0's outputs and record are the ones stored; keep every rank's index identical to them.
@@ -461,7 +463,7 @@ void SnapshotStore::read(std::int64_t i, Vec natural) const {
   check_index(i);
   KOLMO_INPUT_CHECK(complete_[i] != 0,
                     path_ << ": snapshot " << i << " has not been computed (its slot is empty)");
-  file_.read_vec(kVectors, i, natural);
+  h5::read_vec(file_, kVectors, i, natural);
   const std::uint64_t sum = snapshot_checksum(natural);
   KOLMO_INPUT_CHECK(sum == checksums_[i],
                     path_ << ": snapshot " << i << " is corrupt (checksum mismatch: stored "

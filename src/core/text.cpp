@@ -1,5 +1,7 @@
 #include "core/text.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -8,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <vector>
 
 namespace kolmo {
 
@@ -79,6 +82,52 @@ std::string format_number(double value) {
   const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
   if (error != std::errc()) return std::to_string(value);
   return std::string(buffer, end);
+}
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
+  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[n][m];
+}
+
+}  // namespace
+
+std::string nearest_word(const std::string& word, const std::vector<std::string>& candidates) {
+  const std::string needle = lower(word);
+  const std::size_t threshold = std::max<std::size_t>(2, needle.size() / 3);
+  std::string best, best_prefix;
+  std::size_t best_distance = threshold + 1;
+  for (const auto& candidate : candidates) {
+    const std::string other = lower(candidate);
+    const std::size_t distance = edit_distance(needle, other);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate;
+    }
+    const std::size_t shorter = std::min(needle.size(), other.size());
+    if (best_prefix.empty() && shorter >= 3 && needle.compare(0, shorter, other, 0, shorter) == 0)
+      best_prefix = candidate;
+  }
+  return best.empty() ? best_prefix : best;
 }
 
 }  // namespace kolmo

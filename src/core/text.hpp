@@ -1,10 +1,12 @@
 #pragma once
 /// @file
 /// Strict, locale-independent conversions between numbers and text, and whole-file reading, shared
-/// by the case-file reader, parameter parsing (--mu) and the CSV sample reader. Not collective.
+/// by the case-file reader, parameter parsing (--mu) and the CSV sample reader, and the "did you
+/// mean" suggestion of messages. Not collective.
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kolmo {
 
@@ -25,5 +27,11 @@ bool read_text_file(const std::string& path, std::string& text, std::string& err
 
 /// The shortest text that reads back as exactly `value` ("0.1", "1", "1e-10", "2.5").
 std::string format_number(double value);
+
+/// The candidate closest to `word` by (case-insensitive, optimal-string-alignment) Damerau-
+/// Levenshtein distance, or "" when none is reasonably close: distance <= max(2, size/3) where
+/// size is the length of `word`, or, failing that, one being a prefix (of 3+ characters) of the
+/// other ("tol" -> "tolerance"). Ties go to the earlier candidate.
+std::string nearest_word(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace kolmo

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include "core/error.hpp"
+#include "core/hdf5_vector.hpp"
 #include "core/mpi.hpp"
 #include "core/version.hpp"
 
@@ -292,7 +294,7 @@ void write_field_file(MPI_Comm comm, const std::string& path, const std::string&
   const std::string dataset = "/fields/" + name;
   file.create_fixed_dataset(dataset, H5T_IEEE_F64LE, {static_cast<hsize_t>(size)}, false);
   file.write_attributes(dataset, attributes);
-  file.write_vec(dataset, -1, natural);
+  h5::write_vec(file, dataset, -1, natural);
   const std::string prefix = "/views/" + name;
   if (layout.has_mesh()) {
     file.create_group("/views");

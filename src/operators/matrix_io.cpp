@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/hdf5_file.hpp"
+#include "core/hdf5_vector.hpp"
 #include "core/mpi.hpp"
 #include "core/text.hpp"
 
@@ -917,7 +918,7 @@ void write_hdf5(Vec vector, const std::string& path) {
   auto file = open_for_writing(comm, location.file);
   prepare_object_path(file, name);
   file.create_fixed_dataset(name, H5T_IEEE_F64LE, {static_cast<hsize_t>(global)}, false);
-  file.write_vec(name, -1, vector);
+  h5::write_vec(file, name, -1, vector);
   file.close();
 }
 

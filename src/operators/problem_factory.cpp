@@ -5,6 +5,7 @@
 #include "operators/advection_diffusion.hpp"
 #include "operators/elasticity.hpp"
 #include "operators/external_problem.hpp"
+#include "operators/gaussian.hpp"
 #include "operators/helmholtz.hpp"
 #include "operators/thermal_block.hpp"
 
@@ -15,7 +16,7 @@ namespace {
   std::ostringstream message;
   message << "problem type '" << c.problem.type
           << "' is unknown (types: thermal_block, advection_diffusion, elasticity, helmholtz, "
-             "external)";
+             "external, gaussian)";
   const ConfigNode type = c.problem.settings.child("type");
   if (type.defined()) type.fail(message.str());
   throw InputError(message.str());
@@ -30,6 +31,7 @@ std::unique_ptr<ParametrizedProblem> make_problem(MPI_Comm comm, const CaseFile&
   if (type == "elasticity") return make_elasticity(comm, c);
   if (type == "helmholtz") return make_helmholtz(comm, c);
   if (type == "external") return make_external(comm, c);
+  if (type == "gaussian") return make_gaussian(comm, c);
   unavailable(c);
 }
 
@@ -46,6 +48,8 @@ void validate_problem_settings(const CaseFile& c) {
     read_helmholtz_settings(settings, c.parameters);
   else if (type == "external")
     read_external_settings(c);
+  else if (type == "gaussian")
+    read_gaussian_settings(settings, c.parameters);
   else
     unavailable(c);
 }

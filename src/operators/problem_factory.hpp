@@ -12,7 +12,7 @@
 namespace kolmo::operators {
 
 /// Build the problem of `c.problem.type` (thermal_block, advection_diffusion, elasticity,
-/// helmholtz) on `comm`; the caller owns it. Collective on comm.
+/// helmholtz, external, gaussian) on `comm`; the caller owns it. Collective on comm.
 /// @throws InputError on invalid settings, or for a type this build cannot make.
 std::unique_ptr<ParametrizedProblem> make_problem(MPI_Comm comm, const CaseFile& c);
 

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <utility>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 
 namespace kolmo::tensor {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 
 namespace kolmo::tensor {
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <utility>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 #include "core/mpi.hpp"
 
 namespace kolmo::tensor {

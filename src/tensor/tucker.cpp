@@ -8,7 +8,7 @@
 #include <limits>
 #include <utility>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 
 namespace kolmo::tensor {
 

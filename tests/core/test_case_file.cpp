@@ -188,7 +188,7 @@ TEST_CASE("unknown keys are reported with their location and the nearest key",
         "outputs, parameters, problem, rom, snapshots, solver, sweep, test, training)");
   CHECK(error_of(kMinimal + "solver: {foo: 1}\n") ==
         "case.yaml:4:10: 'solver.foo': unknown key (allowed here: atol, ksp_type, max_it, pc_type, "
-        "petsc, rtol)");
+        "petsc, rtol, sequence)");
   CHECK(error_of("problem: {type: helmholtz}\nparameters:\n  - {name: k, rnage: [1, 2]}\n") ==
         "case.yaml:3:15: 'parameters[0].rnage': unknown key (did you mean 'range'? allowed here: "
         "name, range, scale)");
@@ -367,4 +367,63 @@ TEST_CASE("read_case_file reads on rank 0 and every rank gets the same result",
 
   MPI_Barrier(test_comm());
   if (kolmo::comm_rank(test_comm()) == 0) std::filesystem::remove_all(directory);
+}
+
+TEST_CASE("solver.sequence: defaults reproduce independent solves, values are read and checked",
+          "[core][case_file]") {
+  const auto defaults = kolmo::parse_case_file(kMinimal, "case.yaml").solver.sequence;
+  CHECK(defaults.order == "given");
+  CHECK(defaults.guess == "zero");
+  CHECK(defaults.reuse_pc == "never");
+  CHECK_FALSE(defaults.recycle);
+  CHECK(defaults.rebuild_factor == 1.5);
+  CHECK(defaults.guess_size == 8);
+
+  const auto s = kolmo::parse_case_file(kMinimal +
+                                            "solver:\n"
+                                            "  ksp_type: gmres\n"
+                                            "  sequence:\n"
+                                            "    order: hilbert\n"
+                                            "    guess: projection\n"
+                                            "    reuse_pc: auto\n"
+                                            "    recycle: on\n"
+                                            "    rebuild_factor: 2.5\n"
+                                            "    guess_size: 4\n",
+                                        "case.yaml")
+                     .solver;
+  CHECK(s.ksp_type == "gmres");
+  CHECK(s.sequence.order == "hilbert");
+  CHECK(s.sequence.guess == "projection");
+  CHECK(s.sequence.reuse_pc == "auto");
+  CHECK(s.sequence.recycle);
+  CHECK(s.sequence.rebuild_factor == 2.5);
+  CHECK(s.sequence.guess_size == 4);
+  CHECK_FALSE(kolmo::parse_case_file(kMinimal + "solver: {sequence: {recycle: off}}\n", "case.yaml")
+                  .solver.sequence.recycle);
+  CHECK(kolmo::parse_case_file(kMinimal + "solver: {sequence: {order: signature, guess: pod}}\n",
+                               "case.yaml")
+            .solver.sequence.order == "signature");
+}
+
+TEST_CASE("solver.sequence rejects unknown keys, unknown choices and out-of-range numbers",
+          "[core][case_file]") {
+  CHECK(error_of(kMinimal + "solver:\n  sequence:\n    oder: nearest\n") ==
+        "case.yaml:6:5: 'solver.sequence.oder': unknown key (did you mean 'order'? allowed here: "
+        "guess, guess_size, order, rebuild_factor, recycle, reuse_pc)");
+  CHECK(error_of(kMinimal + "solver:\n  sequence: {order: nearset}\n") ==
+        "case.yaml:5:21: 'solver.sequence.order': unknown value 'nearset' (did you mean 'nearest'? "
+        "allowed: given, nearest, hilbert, signature)");
+  CHECK(error_of(kMinimal + "solver:\n  sequence: {guess: previus}\n") ==
+        "case.yaml:5:21: 'solver.sequence.guess': unknown value 'previus' (did you mean "
+        "'previous'? allowed: zero, previous, projection, fischer, pod)");
+  CHECK(error_of(kMinimal + "solver:\n  sequence: {reuse_pc: yes}\n") ==
+        "case.yaml:5:24: 'solver.sequence.reuse_pc': unknown value 'yes' (allowed: never, always, "
+        "auto)");
+  CHECK(error_of(kMinimal + "solver:\n  sequence: {recycle: sometimes}\n") ==
+        "case.yaml:5:23: 'solver.sequence.recycle': expected true or false, got 'sometimes'");
+  CHECK(error_of(kMinimal + "solver:\n  sequence: {rebuild_factor: 1}\n") ==
+        "case.yaml:5:30: 'solver.sequence.rebuild_factor': expected a number > 1, got 1");
+  CHECK(error_of(kMinimal + "solver:\n  sequence: {guess_size: 0}\n") ==
+        "case.yaml:5:26: 'solver.sequence.guess_size': expected a positive integer, got 0");
+  CHECK(error_of(kMinimal + "solver:\n  sequence: [nearest]\n") != "(no error)");
 }

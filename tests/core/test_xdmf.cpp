@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/hdf5_vector.hpp"
 #include "core/petsc_handle.hpp"
 #include "core/snapshot_store.hpp"
 #include "core/xdmf.hpp"
@@ -370,7 +371,7 @@ TEST_CASE("write_field_file stores one field with its layout, attributes and sid
   REQUIRE(kolmo::read_field_layout(file, "/layout").nodes == layout.nodes);
   kolmo::VecHandle w;
   KOLMO_PETSC_CALL(VecDuplicate(v, w.out()));
-  file.read_vec("/fields/u", -1, w);
+  kolmo::h5::read_vec(file, "/fields/u", -1, w);
   PetscBool equal = PETSC_FALSE;
   KOLMO_PETSC_CALL(VecEqual(v, w, &equal));
   REQUIRE(equal == PETSC_TRUE);

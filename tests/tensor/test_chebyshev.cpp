@@ -3,7 +3,7 @@
 #include <numbers>
 #include <random>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 #include "tensor/chebyshev.hpp"
 
 using namespace kolmo::tensor;

@@ -7,7 +7,7 @@
 #include <numbers>
 #include <random>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 #include "core/hdf5_file.hpp"
 #include "tensor/chebyshev_tucker.hpp"
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <random>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 #include "tensor/dense_tensor.hpp"
 
 using kolmo::tensor::DenseTensor;

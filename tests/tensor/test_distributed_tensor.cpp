@@ -2,7 +2,7 @@
 #include <cmath>
 #include <random>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 #include "core/mpi.hpp"
 #include "mpi_test_helpers.hpp"
 #include "tensor/distributed_tensor.hpp"

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <random>
 
-#include "core/error.hpp"
+#include "core/exceptions.hpp"
 #include "tensor/tucker.hpp"
 
 using namespace kolmo::tensor;

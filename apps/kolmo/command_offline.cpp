@@ -1,0 +1,175 @@
+// kolmo offline CASE: the reduced model of a case (POD of the training snapshots, or the weak
+// greedy), with the Galerkin projections, the error-estimator data and the stability bound, written
+// to rom.model with the basis.
+#include <cstdlib>
+#include <string>
+
+#include "commands.hpp"
+#include "core/mpi.hpp"
+#include "core/sampler.hpp"
+#include "core/snapshot_store.hpp"
+#include "operators/problem_factory.hpp"
+#include "rom/greedy.hpp"
+#include "rom/model_file.hpp"
+#include "rom/pod.hpp"
+#include "rom/reduced_model_builder.hpp"
+#include "rom/stability.hpp"
+#include "solvers/truth_solver.hpp"
+#include "study.hpp"
+
+namespace kolmo::app {
+namespace {
+
+int positive_option(const CommandLine& line, const std::string& name, int fallback) {
+  const auto text = line.value(name);
+  if (!text) return fallback;
+  char* end = nullptr;
+  const long value = std::strtol(text->c_str(), &end, 10);
+  KOLMO_INPUT_CHECK(end != text->c_str() && *end == '\0' && value >= 1 && value < 1000000000,
+                    "--" << name << ": expected a positive integer, got '" << *text << "'");
+  return static_cast<int>(value);
+}
+
+std::string choice_option(const CommandLine& line, const std::string& name,
+                          const std::vector<std::string>& allowed, const std::string& fallback) {
+  const std::string value = line.value(name).value_or(fallback);
+  for (const auto& a : allowed)
+    if (a == value) return value;
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  throw InputError("--" + name + ": '" + value + "' is not one of: " + list);
+}
+
+std::string describe(const rom::StabilityBound& bound) {
+  char text[160];
+  if (bound.kind == "min_theta")
+    return "min-theta coercivity bound (rigorous, parametrically coercive)";
+  if (bound.kind == "eigen_interval") {
+    std::snprintf(text, sizeof text,
+                  "exact inf-sup bound from %zu generalized eigenvalues below %.6g (rigorous)",
+                  bound.sigma.size(), bound.sigma_tail);
+    return text;
+  }
+  std::snprintf(text, sizeof text,
+                "constant %.6g = 0.9 x min sampled alpha(mu) (NOT rigorous: sampled, not SCM)",
+                bound.constant);
+  return text;
+}
+
+}  // namespace
+
+int run_offline(MPI_Comm comm, const CommandLine& line) {
+  check_options(line, {"method", "pod-method", "batch", "stability", "restart", "json"});
+  const CaseFile c = load_case(comm, line);
+  const std::string method = choice_option(line, "method", {"pod", "greedy"}, c.rom.method);
+  const std::string pod_method =
+      choice_option(line, "pod-method", {"qr", "snapshots", "incremental"}, "qr");
+  const int batch = positive_option(line, "batch", 16);
+  const std::string stability_mode =
+      choice_option(line, "stability", {"rigorous", "sampled"}, "rigorous");
+  const double start = MPI_Wtime();
+
+  auto problem = operators::make_problem(comm, c);
+  const auto training = draw_sample(comm, c.parameters, c.training);
+  KOLMO_INPUT_CHECK(!training.empty(), c.path << ": 'training' sample is empty");
+
+  // The stability bound first: a problem without one fails before any expensive work.
+  rom::StabilityOptions stability_options;
+  stability_options.allow_sampled = stability_mode == "sampled";
+  stability_options.sample = training;
+  const auto stability = rom::compute_stability_bound(*problem, stability_options);
+  print_root(comm, "%s: %s, %lld unknowns, stability: %s\n", c.name.c_str(), problem->type().c_str(),
+             static_cast<long long>(problem->global_size()), describe(stability).c_str());
+
+  Json report = Json::object();
+  report.set("case", c.path).set("method", method).set("model", c.rom.model);
+  std::unique_ptr<rom::ReducedModelBuilder> builder;
+  std::vector<double> singular_values;
+  double pod_seconds = 0, snapshot_seconds = 0;
+  if (method == "pod") {
+    // The missing training snapshots, through the same (resumable) code path as kolmo snapshots.
+    CommandLine snapshots;
+    snapshots.program = line.program;
+    snapshots.command = "snapshots";
+    snapshots.positional = {line.positional.at(0)};
+    if (line.has("restart")) snapshots.options["restart"] = "";
+    const double t0 = MPI_Wtime();
+    const int status = run_snapshots(comm, snapshots);
+    snapshot_seconds = MPI_Wtime() - t0;
+    if (status != 0) return status;
+
+    const double t1 = MPI_Wtime();
+    auto store = SnapshotStore::open(comm, c.snapshots.file);
+    rom::PodOptions options;
+    options.method = pod_method;
+    options.tolerance = c.rom.tolerance;
+    options.max_size = c.rom.max_size;
+    options.batch = batch;
+    auto pod = rom::compute_pod(*problem, store, options);
+    store.close();
+    pod_seconds = MPI_Wtime() - t1;
+    print_root(comm, "POD (%s) of %lld snapshots: %d modes for energy tolerance %g (max %d); "
+               "sigma_1 = %.4e, sigma_N = %.4e\n",
+               pod_method.c_str(), static_cast<long long>(pod.snapshot_count), pod.size,
+               c.rom.tolerance, c.rom.max_size, pod.singular_values.front(),
+               pod.singular_values[static_cast<std::size_t>(pod.size - 1)]);
+    builder = std::make_unique<rom::ReducedModelBuilder>(*problem, pod.size);
+    VecHandle mode = problem->create_vector();
+    for (int j = 0; j < pod.size; ++j) {
+      KOLMO_PETSC_CALL(BVCopyVec(pod.modes, j, mode));
+      builder->add(mode);  // POD modes are X-orthonormal; add() re-orthonormalises to round-off
+    }
+    singular_values = pod.singular_values;
+    report.set("pod_method", pod_method)
+        .set("snapshots", static_cast<long long>(pod.snapshot_count))
+        .set("snapshot_seconds", snapshot_seconds)
+        .set("pod_seconds", pod_seconds)
+        .set("singular_values", pod.singular_values);
+  } else {
+    solvers::TruthSolver truth(*problem, c.solver, "truth_");
+    builder = std::make_unique<rom::ReducedModelBuilder>(*problem, c.rom.max_size);
+    rom::GreedyOptions options;
+    options.tolerance = c.rom.tolerance;
+    options.max_size = c.rom.max_size;
+    options.estimator = c.rom.estimator;
+    const auto greedy = rom::run_greedy(*builder, truth, training, stability, options);
+    singular_values = greedy.max_relative_bound;
+    print_root(comm, "greedy over %zu training points: N = %d, max relative bound %.3e (%s)\n",
+               training.size(), builder->size(),
+               greedy.max_relative_bound.empty() ? 0.0 : greedy.max_relative_bound.back(),
+               greedy.stop_reason.c_str());
+    print_root(comm, "  time: truth solves %.2f s, projections and representers %.2f s, bounds %.2f s\n",
+               greedy.truth_seconds, greedy.builder_seconds, greedy.estimator_seconds);
+    std::vector<double> selected;
+    for (auto i : greedy.selected) selected.push_back(static_cast<double>(i));
+    report.set("max_relative_bound", greedy.max_relative_bound)
+        .set("max_bound", greedy.max_bound)
+        .set("selected", selected)
+        .set("converged", greedy.converged)
+        .set("stop_reason", greedy.stop_reason)
+        .set("truth_seconds", greedy.truth_seconds)
+        .set("builder_seconds", greedy.builder_seconds)
+        .set("estimator_seconds", greedy.estimator_seconds);
+  }
+
+  rom::ReducedModel model = builder->model();
+  model.case_text = c.text;
+  model.method = method;
+  model.estimator = c.rom.estimator;
+  model.stability = stability;
+  model.singular_values = singular_values;
+  rom::write_model_file(c.rom.model, model, builder->basis(), *problem);
+  const double seconds = MPI_Wtime() - start;
+  print_root(comm, "%s: reduced model of size %d (%zu + %zu x %d residual representers, Riesz "
+             "solver: %s) written in %.2f s\n",
+             c.rom.model.c_str(), model.max_size(), model.rhs.terms.size(), model.lhs.terms.size(),
+             model.max_size(), builder->riesz_solver().description().c_str(), seconds);
+  report.set("size", model.max_size())
+      .set("stability", stability.kind)
+      .set("estimator", model.estimator)
+      .set("seconds", seconds);
+  write_json_report(comm, line, report);
+  return 0;
+}
+
+}  // namespace kolmo::app

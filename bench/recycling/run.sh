@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The figures of bench/recycling/README.md: sequences of truth solves, Kolmo's policies against the
+# PETSc baselines, at 1 and 2 ranks. Usage:
+#   bench/recycling/run.sh [path/to/bench_sequences] [extra options...]
+# (default: build/bench/recycling/bench_sequences). LARGE=1 adds the 256^2 / 512^2 and 64^3 sizes
+# (tens of minutes). Tables go to stdout and to sequences_np<N>.txt / .csv in the current directory.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+bench=$(realpath "${1:-$here/../../build/bench/recycling/bench_sequences}")
+shift || true
+flags=$(mpiexec --version 2>/dev/null | grep -qE 'Open MPI|OpenRTE' && echo --oversubscribe $([ "$(id -u)" = 0 ] && echo --allow-run-as-root))
+# Idle ranks yield the core, so that CPU times measure work, not spinning (-metric cpu).
+export OMPI_MCA_mpi_yield_when_idle=1
+for np in 1 2; do
+  mpiexec -n $np $flags "$bench" -n 128 -n3 24 -systems 24 -seeds 2 -metric cpu \
+    -csv sequences_np$np.csv "$@" | tee sequences_np$np.txt
+done
+if [ "${LARGE:-0}" = 1 ]; then
+  for n in 256 512; do
+    mpiexec -n 2 $flags "$bench" -n $n -problems thermal,darcy,advection,helmholtz -systems 16 -seeds 1 \
+      -metric cpu -csv sequences_${n}_np2.csv "$@" | tee sequences_${n}_np2.txt
+  done
+  mpiexec -n 2 $flags "$bench" -n3 64 -problems darcy3d -systems 8 -seeds 1 -metric cpu \
+    -csv sequences_64cube_np2.csv "$@" | tee sequences_64cube_np2.txt
+fi

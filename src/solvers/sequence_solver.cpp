@@ -1,0 +1,609 @@
+#include "solvers/sequence_solver.hpp"
+
+// PetscObjectStateIncrease: marks the unchanged matrix as new after a mid-solve rebuild; the
+// KSPGuess struct: a guess driven by hand needs its parent KSP set without being attached to it.
+#include <petsc/private/kspimpl.h>
+#include <petsc/private/petscimpl.h>
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/parameter_space.hpp"
+#include "core/text.hpp"
+#include "solvers/ksp_gcrodr.hpp"
+#include "solvers/ksp_rcg.hpp"
+#include "solvers/register_solvers.hpp"
+
+namespace kolmo::solvers {
+namespace {
+
+// A direction of the projection basis whose norm falls below this fraction of its norm before
+// orthogonalisation depends on the others and is dropped.
+constexpr PetscReal dependence_tolerance = 1e-10;
+// A(mu) counts as the affine sum when they agree to this relative tolerance on a test vector.
+constexpr PetscReal affine_tolerance = 1e-12;
+
+using DenseMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using DenseVector = Eigen::VectorXd;
+
+// A value in [-1, 1) determined by the global index only (the same on any number of ranks).
+double probe_value(PetscInt index) {
+  std::uint64_t x = static_cast<std::uint64_t>(index) * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
+  x ^= x >> 31;
+  x *= 0x94D049BB133111EBULL;
+  x ^= x >> 29;
+  return static_cast<double>(x >> 11) / static_cast<double>(1ULL << 52) - 1.0;
+}
+
+const std::vector<std::string>& guess_names() {
+  static const std::vector<std::string> names = {"zero", "previous", "projection", "fischer", "pod"};
+  return names;
+}
+
+const std::vector<std::string>& reuse_names() {
+  static const std::vector<std::string> names = {"never", "always", "auto"};
+  return names;
+}
+
+std::size_t parse_name(const std::string& what, const std::string& name,
+                       const std::vector<std::string>& names) {
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return i;
+  std::ostringstream message;
+  message << "unknown " << what << " '" << name << "'";
+  const std::string near = nearest_word(name, names);
+  if (!near.empty()) message << " (did you mean '" << near << "'?)";
+  message << "; allowed:";
+  for (const auto& n : names) message << ' ' << n;
+  throw InputError(message.str());
+}
+
+}  // namespace
+
+const char* to_string(InitialGuess guess) { return guess_names()[static_cast<std::size_t>(guess)].c_str(); }
+const char* to_string(PcReuse reuse) { return reuse_names()[static_cast<std::size_t>(reuse)].c_str(); }
+
+bool SequencePolicy::is_default() const {
+  const SequencePolicy d;
+  return order == d.order && guess == d.guess && reuse_pc == d.reuse_pc && recycle == d.recycle;
+}
+
+SequencePolicy sequence_policy(const SequenceSection& section) {
+  SequencePolicy policy;
+  policy.order = parse_system_order(section.order);
+  policy.guess = static_cast<InitialGuess>(parse_name("initial guess", section.guess, guess_names()));
+  policy.reuse_pc = static_cast<PcReuse>(parse_name("reuse_pc policy", section.reuse_pc, reuse_names()));
+  policy.recycle = section.recycle;
+  policy.rebuild_factor = section.rebuild_factor;
+  policy.guess_size = section.guess_size;
+  return policy;
+}
+
+std::string describe(const SequencePolicy& policy) {
+  std::ostringstream out;
+  out << "order " << to_string(policy.order) << ", guess " << to_string(policy.guess);
+  if (policy.guess == InitialGuess::projection || policy.guess == InitialGuess::fischer ||
+      policy.guess == InitialGuess::pod)
+    out << " (" << policy.guess_size << ")";
+  out << ", reuse_pc " << to_string(policy.reuse_pc);
+  if (policy.reuse_pc == PcReuse::automatic) out << " (x" << format_number(policy.rebuild_factor) << ")";
+  out << ", recycle " << (policy.recycle ? "on" : "off");
+  return out.str();
+}
+
+SequenceSolver::SequenceSolver(const operators::ParametrizedProblem& problem,
+                               const SolverSection& settings, const SequencePolicy& policy,
+                               std::string prefix)
+    : problem_(problem), policy_(policy), prefix_(std::move(prefix)) {
+  KOLMO_CHECK(policy.rebuild_factor > 1, "rebuild_factor must exceed 1, got " << policy.rebuild_factor);
+  KOLMO_CHECK(policy.guess_size >= 1, "guess_size must be at least 1, got " << policy.guess_size);
+  register_solvers();
+  apply_petsc_options(settings, prefix_);
+  galerkin_ = problem.symmetric() && problem.stability() != operators::Stability::inf_sup;
+
+  KOLMO_PETSC_CALL(KSPCreate(problem.comm(), ksp_.out()));
+  if (!prefix_.empty()) KOLMO_PETSC_CALL(KSPSetOptionsPrefix(ksp_, prefix_.c_str()));
+  std::string type = settings.ksp_type;
+  if (policy.recycle && type != ksp_type_rcg && type != ksp_type_gcrodr)
+    type = galerkin_ ? ksp_type_rcg : ksp_type_gcrodr;
+  KOLMO_PETSC_CALL(KSPSetType(ksp_, type.c_str()));
+  // Both setters do nothing for other KSP types; the options database may still override them.
+  gcrodr_set_recycle(ksp_, policy.recycle);
+  rcg_set_recycle(ksp_, policy.recycle);
+  PC pc = nullptr;
+  KOLMO_PETSC_CALL(KSPGetPC(ksp_, &pc));
+  KOLMO_PETSC_CALL(PCSetType(pc, settings.pc_type.c_str()));
+  KOLMO_PETSC_CALL(KSPSetTolerances(ksp_, settings.rtol, settings.atol, PETSC_DEFAULT, settings.max_it));
+  configure_petsc_guess();
+  KOLMO_PETSC_CALL(KSPSetFromOptions(ksp_));
+  KOLMO_PETSC_CALL(KSPGetTolerances(ksp_, &rtol_, &atol_, &dtol_, &max_it_));
+  // Wrap whatever convergence test the options chose (the caller's test keeps deciding).
+  KOLMO_PETSC_CALL(KSPGetAndClearConvergenceTest(ksp_, &watch_.test, &watch_.context, &watch_.destroy));
+  KOLMO_PETSC_CALL(KSPSetConvergenceTest(ksp_, stale_test, &watch_, nullptr));
+  rhs_ = problem.create_vector();
+  residual_ = problem.create_vector();
+}
+
+SequenceSolver::~SequenceSolver() {
+  // The KSP goes first: the wrapped test's context must outlive every use of it.
+  guess_.reset();
+  ksp_.reset();
+  if (watch_.destroy) watch_.destroy(watch_.context);
+}
+
+PetscErrorCode SequenceSolver::stale_test(KSP ksp, PetscInt it, PetscReal rnorm, KSPConvergedReason* reason,
+                                          void* context) {
+  auto* watch = static_cast<StaleWatch*>(context);
+  PetscCall(watch->test(ksp, it, rnorm, reason, watch->context));
+  if (it == 0) {
+    watch->first = rnorm;
+    watch->cap = -1;
+    watch->stopped = false;
+    // ttol is what the (default) test compares with, set by it at iteration 0.
+    if (watch->limit > 0 && ksp->ttol > 0 && rnorm > ksp->ttol)
+      watch->cap = static_cast<PetscInt>(std::ceil(watch->limit * std::log10(rnorm / ksp->ttol))) + 1;
+  }
+  watch->last = rnorm;
+  watch->iterations = it;
+  if (*reason != KSP_CONVERGED_ITERATING || watch->limit <= 0) return 0;
+  // Stop at the cap, or earlier once the rate so far is clearly too slow (two iterations of slack
+  // for the irregular start of Krylov methods).
+  const double gained = rnorm > 0 && rnorm < watch->first ? std::log10(watch->first / rnorm) : 0.0;
+  const bool slow = it >= 3 && static_cast<double>(it) > watch->limit * gained + 2.0;
+  if ((watch->cap >= 0 && it >= watch->cap) || slow) {
+    *reason = KSP_DIVERGED_ITS;
+    watch->stopped = true;
+  }
+  return 0;
+}
+
+double SequenceSolver::last_rate() const {
+  if (!(watch_.first > 0 && watch_.last > 0 && watch_.last < watch_.first) || watch_.iterations <= 0) return 0;
+  const double decades = std::log10(watch_.first / watch_.last);
+  return decades > 0.1 ? static_cast<double>(watch_.iterations) / decades : 0;
+}
+
+std::string SequenceSolver::ksp_type() const {
+  KSPType type = nullptr;
+  KOLMO_PETSC_CALL(KSPGetType(ksp_, &type));
+  return type ? type : "";
+}
+
+void SequenceSolver::configure_petsc_guess() {
+  if (policy_.guess != InitialGuess::fischer && policy_.guess != InitialGuess::pod) return;
+  // Not attached with KSPSetGuess: KSPSolve would then form the guess itself, with no chance to
+  // reject a bad one. KSPGuessSetUp reads the operators and the reuse flag through guess->ksp.
+  KSPGuessHandle guess;
+  KOLMO_PETSC_CALL(KSPGuessCreate(problem_.comm(), guess.out()));
+  static_cast<KSPGuess>(guess)->ksp = ksp_;
+  if (!prefix_.empty())
+    KOLMO_PETSC_CALL(PetscObjectSetOptionsPrefix(reinterpret_cast<PetscObject>(static_cast<KSPGuess>(guess)),
+                                                 prefix_.c_str()));
+  if (policy_.guess == InitialGuess::fischer) {
+    KOLMO_PETSC_CALL(KSPGuessSetType(guess, KSPGUESSFISCHER));
+    KOLMO_PETSC_CALL(KSPGuessFischerSetModel(guess, 1, policy_.guess_size));
+  } else {
+    KOLMO_PETSC_CALL(KSPGuessSetType(guess, KSPGUESSPOD));
+    // POD's size has no setter, only an option; a value given on the command line wins.
+    const std::string option = std::string("-") + prefix_ + "ksp_guess_pod_size";
+    PetscBool given = PETSC_FALSE;
+    KOLMO_PETSC_CALL(PetscOptionsHasName(nullptr, nullptr, option.c_str(), &given));
+    if (!given)
+      KOLMO_PETSC_CALL(PetscOptionsSetValue(nullptr, option.c_str(), std::to_string(policy_.guess_size).c_str()));
+    KOLMO_PETSC_CALL(KSPGuessSetFromOptions(guess));
+    if (!given) KOLMO_PETSC_CALL(PetscOptionsClearValue(nullptr, option.c_str()));
+  }
+  guess_ = std::move(guess);
+}
+
+bool SequenceSolver::form_petsc_guess(Vec u) {
+  KOLMO_PETSC_CALL(VecSet(u, 0.0));
+  KOLMO_PETSC_CALL(KSPGuessSetUp(guess_));
+  KOLMO_PETSC_CALL(KSPGuessFormGuess(guess_, rhs_, u));
+  PetscReal norm = 0;
+  KOLMO_PETSC_CALL(VecNorm(u, NORM_2, &norm));
+  if (norm == 0) return false;
+  PetscReal residual = 0, rhs = 0;
+  KOLMO_PETSC_CALL(MatMult(op_, u, residual_));
+  KOLMO_PETSC_CALL(VecAYPX(residual_, -1.0, rhs_));
+  KOLMO_PETSC_CALL(VecNorm(residual_, NORM_2, &residual));
+  KOLMO_PETSC_CALL(VecNorm(rhs_, NORM_2, &rhs));
+  if (residual < rhs && std::isfinite(residual)) return true;
+  KOLMO_PETSC_CALL(VecSet(u, 0.0));
+  return false;
+}
+
+std::vector<std::size_t> SequenceSolver::order(const std::vector<Mu>& points) const {
+  std::vector<std::size_t> result;
+  if (policy_.order == SystemOrder::signature) {
+    PointSet signatures;
+    signatures.reserve(points.size());
+    MatHandle scratch;
+    for (const auto& mu : points) {
+      problem_.assemble_operator(mu, scratch);
+      signatures.push_back(matrix_signature(scratch));
+    }
+    result = signature_order(signatures);
+  } else {
+    result = order_parameters(problem_.parameter_space(), points, policy_.order);
+  }
+  broadcast_order(problem_.comm(), result);
+  return result;
+}
+
+void SequenceSolver::assemble_matrix(const Mu& mu) {
+  const bool first = !matrix_;
+  problem_.assemble_operator(mu, matrix_);
+  if (first && affine_ < 0) affine_ = check_affine(mu) ? 1 : 0;
+}
+
+bool SequenceSolver::check_affine(const Mu& mu) {
+  const auto& lhs = problem_.lhs();
+  if (lhs.num_terms() == 0) return false;
+  PetscInt rows = 0, cols = 0, term_rows = 0, term_cols = 0;
+  KOLMO_PETSC_CALL(MatGetSize(matrix_, &rows, &cols));
+  for (std::size_t q = 0; q < lhs.num_terms(); ++q) {
+    KOLMO_PETSC_CALL(MatGetSize(lhs.matrix(q), &term_rows, &term_cols));
+    if (term_rows != rows || term_cols != cols) return false;
+  }
+  VecHandle x, ax, sum, term;
+  KOLMO_PETSC_CALL(MatCreateVecs(matrix_, x.out(), ax.out()));
+  KOLMO_PETSC_CALL(VecDuplicate(ax, sum.out()));
+  KOLMO_PETSC_CALL(VecDuplicate(ax, term.out()));
+  PetscInt low = 0, high = 0;
+  KOLMO_PETSC_CALL(VecGetOwnershipRange(x, &low, &high));
+  PetscScalar* values = nullptr;
+  KOLMO_PETSC_CALL(VecGetArray(x, &values));
+  for (PetscInt i = low; i < high; ++i) values[i - low] = probe_value(i);
+  KOLMO_PETSC_CALL(VecRestoreArray(x, &values));
+  KOLMO_PETSC_CALL(MatMult(matrix_, x, ax));
+  const auto theta = lhs.coefficients(mu);
+  KOLMO_PETSC_CALL(VecSet(sum, 0.0));
+  for (std::size_t q = 0; q < lhs.num_terms(); ++q) {
+    KOLMO_PETSC_CALL(MatMult(lhs.matrix(q), x, term));
+    KOLMO_PETSC_CALL(VecAXPY(sum, theta[q], term));
+  }
+  PetscReal norm = 0, difference = 0;
+  KOLMO_PETSC_CALL(VecNorm(ax, NORM_2, &norm));
+  KOLMO_PETSC_CALL(VecAXPY(sum, -1.0, ax));
+  KOLMO_PETSC_CALL(VecNorm(sum, NORM_2, &difference));
+  return difference <= affine_tolerance * norm;
+}
+
+void SequenceSolver::build_preconditioner() {
+  KOLMO_PETSC_CALL(KSPSetReusePreconditioner(ksp_, PETSC_FALSE));
+  KOLMO_PETSC_CALL(KSPSetUp(ksp_));
+  pc_built_ = true;
+  ++pc_builds_;
+}
+
+bool SequenceSolver::form_window_projection(Vec u) {
+  if (history_.empty()) return false;
+  const auto p = static_cast<std::size_t>(policy_.guess_size);
+  while (window_basis_.size() < p) {
+    window_basis_.emplace_back();
+    window_image_.emplace_back();
+    KOLMO_PETSC_CALL(VecDuplicate(rhs_, window_basis_.back().out()));
+    KOLMO_PETSC_CALL(VecDuplicate(rhs_, window_image_.back().out()));
+  }
+  // Orthonormalise the last solutions in the inner product of the projection (two passes of
+  // classical Gram-Schmidt, carrying A W along): <x, y> = x^T A y (Galerkin) or (A x)^T (A y)
+  // (minimal residual). Then u = sum_i w_i <w_i, u*>, which needs only f: w_i^T f or (A w_i)^T f.
+  const bool energy = galerkin_;
+  std::vector<Vec> w, aw;
+  std::vector<PetscScalar> c(history_.size());
+  for (const auto& solution : history_) {
+    const std::size_t k = w.size();
+    Vec x = window_basis_[k], ax = window_image_[k];
+    KOLMO_PETSC_CALL(VecCopy(solution, x));
+    KOLMO_PETSC_CALL(MatMult(op_, x, ax));
+    auto norm = [&]() {
+      PetscReal value = 0;
+      if (energy) {
+        PetscScalar product = 0;
+        KOLMO_PETSC_CALL(VecDot(ax, x, &product));
+        value = PetscRealPart(product) > 0 ? std::sqrt(PetscRealPart(product)) : 0;
+      } else {
+        KOLMO_PETSC_CALL(VecNorm(ax, NORM_2, &value));
+      }
+      return value;
+    };
+    const PetscReal before = norm();
+    if (!(before > 0)) continue;
+    for (int pass = 0; pass < 2 && k > 0; ++pass) {
+      const auto kk = static_cast<PetscInt>(k);
+      KOLMO_PETSC_CALL(VecMDot(energy ? x : ax, kk, aw.data(), c.data()));
+      for (std::size_t i = 0; i < k; ++i) c[i] = -c[i];
+      KOLMO_PETSC_CALL(VecMAXPY(x, kk, c.data(), w.data()));
+      KOLMO_PETSC_CALL(VecMAXPY(ax, kk, c.data(), aw.data()));
+    }
+    const PetscReal after = norm();
+    if (!(after > dependence_tolerance * before)) continue;
+    KOLMO_PETSC_CALL(VecScale(x, 1.0 / after));
+    KOLMO_PETSC_CALL(VecScale(ax, 1.0 / after));
+    w.push_back(x);
+    aw.push_back(ax);
+  }
+  if (w.empty()) return false;
+  const auto k = static_cast<PetscInt>(w.size());
+  KOLMO_PETSC_CALL(VecMDot(rhs_, k, energy ? w.data() : aw.data(), c.data()));
+  KOLMO_PETSC_CALL(VecSet(u, 0.0));
+  KOLMO_PETSC_CALL(VecMAXPY(u, k, c.data(), w.data()));
+  return true;
+}
+
+void SequenceSolver::add_to_affine_basis(Vec u) {
+  const auto& lhs = problem_.lhs();
+  const std::size_t terms = lhs.num_terms();
+  const auto p = static_cast<std::size_t>(policy_.guess_size);
+  const std::size_t k = basis_.size();
+  KOLMO_CHECK(k < p, "internal error: the projection basis is full");
+  if (images_.empty()) {
+    images_.resize(terms);
+    reduced_.assign(galerkin_ ? terms : terms * terms, std::vector<double>(p * p, 0.0));
+  }
+  std::vector<Vec> v;
+  for (const auto& b : basis_) v.push_back(b);
+  VecHandle x;
+  KOLMO_PETSC_CALL(VecDuplicate(u, x.out()));
+  KOLMO_PETSC_CALL(VecCopy(u, x));
+  PetscReal before = 0, after = 0;
+  KOLMO_PETSC_CALL(VecNorm(x, NORM_2, &before));
+  if (!(before > 0)) return;
+  std::vector<PetscScalar> c(k + 1);
+  for (int pass = 0; pass < 2 && k > 0; ++pass) {
+    KOLMO_PETSC_CALL(VecMDot(x, static_cast<PetscInt>(k), v.data(), c.data()));
+    for (std::size_t i = 0; i < k; ++i) c[i] = -c[i];
+    KOLMO_PETSC_CALL(VecMAXPY(x, static_cast<PetscInt>(k), c.data(), v.data()));
+  }
+  KOLMO_PETSC_CALL(VecNorm(x, NORM_2, &after));
+  if (!(after > dependence_tolerance * before)) return;
+  KOLMO_PETSC_CALL(VecScale(x, 1.0 / after));
+  v.push_back(x);
+  const auto count = static_cast<PetscInt>(k + 1);
+  for (std::size_t q = 0; q < terms; ++q) {
+    VecHandle image;
+    KOLMO_PETSC_CALL(VecDuplicate(u, image.out()));
+    KOLMO_PETSC_CALL(MatMult(lhs.matrix(q), x, image));
+    images_[q].push_back(std::move(image));
+  }
+  auto entry = [&](std::size_t m, std::size_t i, std::size_t j) -> double& { return reduced_[m][i * p + j]; };
+  if (galerkin_) {
+    // Column k: v_i^T (A_q v_k); row k: v_k^T (A_q v_i) = v_k . images_[q][i].
+    for (std::size_t q = 0; q < terms; ++q) {
+      KOLMO_PETSC_CALL(VecMDot(images_[q][k], count, v.data(), c.data()));
+      for (std::size_t i = 0; i <= k; ++i) entry(q, i, k) = PetscRealPart(c[i]);
+      std::vector<Vec> column;
+      for (const auto& image : images_[q]) column.push_back(image);
+      KOLMO_PETSC_CALL(VecMDot(x, static_cast<PetscInt>(k), column.data(), c.data()));
+      for (std::size_t i = 0; i < k; ++i) entry(q, k, i) = PetscRealPart(c[i]);
+    }
+  } else {
+    // (A_q v_i)^T (A_r v_k) for all q, r: block (q, r) at q * terms + r, symmetric in the swap.
+    for (std::size_t q = 0; q < terms; ++q) {
+      std::vector<Vec> images;
+      for (const auto& image : images_[q]) images.push_back(image);
+      for (std::size_t r = 0; r < terms; ++r) {
+        KOLMO_PETSC_CALL(VecMDot(images_[r][k], count, images.data(), c.data()));
+        for (std::size_t i = 0; i <= k; ++i) {
+          entry(q * terms + r, i, k) = PetscRealPart(c[i]);
+          entry(r * terms + q, k, i) = PetscRealPart(c[i]);
+        }
+      }
+    }
+  }
+  basis_.push_back(std::move(x));
+}
+
+bool SequenceSolver::form_affine_projection(Vec u) {
+  const std::size_t k = basis_.size();
+  if (k == 0) return false;
+  const std::size_t terms = theta_.size();
+  const auto p = static_cast<std::size_t>(policy_.guess_size);
+  DenseMatrix g = DenseMatrix::Zero(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k));
+  DenseVector b(static_cast<Eigen::Index>(k));
+  std::vector<PetscScalar> c(k);
+  auto block = [&](std::size_t m) {
+    return Eigen::Map<const DenseMatrix, 0, Eigen::OuterStride<>>(reduced_[m].data(), static_cast<Eigen::Index>(k),
+                                                                   static_cast<Eigen::Index>(k),
+                                                                   Eigen::OuterStride<>(static_cast<Eigen::Index>(p)));
+  };
+  if (galerkin_) {
+    for (std::size_t q = 0; q < terms; ++q) g += theta_[q] * block(q);
+    std::vector<Vec> v;
+    for (const auto& x : basis_) v.push_back(x);
+    KOLMO_PETSC_CALL(VecMDot(rhs_, static_cast<PetscInt>(k), v.data(), c.data()));
+    for (std::size_t i = 0; i < k; ++i) b(static_cast<Eigen::Index>(i)) = PetscRealPart(c[i]);
+  } else {
+    // Normal equations of min ||f - sum_q theta_q A_q V y||.
+    b.setZero();
+    for (std::size_t q = 0; q < terms; ++q) {
+      for (std::size_t r = 0; r < terms; ++r) g += theta_[q] * theta_[r] * block(q * terms + r);
+      std::vector<Vec> images;
+      for (const auto& image : images_[q]) images.push_back(image);
+      KOLMO_PETSC_CALL(VecMDot(rhs_, static_cast<PetscInt>(k), images.data(), c.data()));
+      for (std::size_t i = 0; i < k; ++i) b(static_cast<Eigen::Index>(i)) += theta_[q] * PetscRealPart(c[i]);
+    }
+  }
+  const DenseVector y = g.colPivHouseholderQr().solve(b);
+  if (!y.allFinite()) return false;
+  std::vector<Vec> v;
+  for (const auto& x : basis_) v.push_back(x);
+  std::vector<PetscScalar> coefficients(y.data(), y.data() + y.size());
+  KOLMO_PETSC_CALL(VecSet(u, 0.0));
+  KOLMO_PETSC_CALL(VecMAXPY(u, static_cast<PetscInt>(k), coefficients.data(), v.data()));
+  return true;
+}
+
+void SequenceSolver::remember_solution(Vec u) {
+  std::size_t keep = 0;
+  if (policy_.guess == InitialGuess::previous) keep = 1;
+  if (policy_.guess == InitialGuess::projection)
+    keep = affine_ == 1 ? std::max<std::size_t>(1, static_cast<std::size_t>(policy_.guess_size) / 2)
+                        : static_cast<std::size_t>(policy_.guess_size);
+  if (keep == 0) return;
+  VecHandle copy;
+  if (history_.size() >= keep) {
+    copy = std::move(history_.front());  // reuse the oldest vector's storage
+    history_.pop_front();
+  } else {
+    KOLMO_PETSC_CALL(VecDuplicate(u, copy.out()));
+  }
+  KOLMO_PETSC_CALL(VecCopy(u, copy));
+  history_.push_back(std::move(copy));
+  if (policy_.guess != InitialGuess::projection || affine_ != 1) return;
+  if (basis_.size() == static_cast<std::size_t>(policy_.guess_size)) {
+    // Full: restart from the latest half of the solutions (u among them).
+    basis_.clear();
+    images_.clear();
+    reduced_.clear();
+    for (const auto& solution : history_) add_to_affine_basis(solution);
+  } else {
+    add_to_affine_basis(u);
+  }
+}
+
+SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
+  SequenceStats stats;
+  stats.position = solved_++;
+  const double start = MPI_Wtime();
+  const bool build = !pc_built_ || policy_.reuse_pc == PcReuse::never;
+  // While the preconditioner is kept, an affine operator need not be assembled.
+  const bool matrix_free = !build && affine_ == 1 && policy_.matrix_free;
+  if (affine_ == 1) theta_ = problem_.lhs().coefficients(mu);
+  if (matrix_free) {
+    if (!composite_) {
+      std::vector<Mat> terms;
+      for (std::size_t q = 0; q < problem_.lhs().num_terms(); ++q) terms.push_back(problem_.lhs().matrix(q));
+      KOLMO_PETSC_CALL(MatCreateComposite(problem_.comm(), static_cast<PetscInt>(terms.size()), terms.data(),
+                                          composite_.out()));
+    }
+    std::vector<PetscScalar> scalings(theta_.begin(), theta_.end());
+    KOLMO_PETSC_CALL(MatCompositeSetScalings(composite_, scalings.data()));
+    // New values: recycling KSPs and KSPGuess key on the operator's state.
+    KOLMO_PETSC_CALL(PetscObjectStateIncrease(reinterpret_cast<PetscObject>(static_cast<Mat>(composite_))));
+    op_ = composite_;
+  } else {
+    assemble_matrix(mu);
+    if (affine_ == 1 && theta_.empty()) theta_ = problem_.lhs().coefficients(mu);
+    op_ = matrix_;
+  }
+  problem_.assemble_rhs(mu, rhs_);
+  KOLMO_PETSC_CALL(KSPSetOperators(ksp_, op_, matrix_));
+  if (build) {
+    build_preconditioner();
+    base_rate_ = 0;
+  } else {
+    KOLMO_PETSC_CALL(KSPSetReusePreconditioner(ksp_, PETSC_TRUE));
+    KOLMO_PETSC_CALL(KSPSetUp(ksp_));
+  }
+  stats.pc_rebuilt = build;
+
+  bool nonzero = false;
+  if (policy_.guess == InitialGuess::previous && !history_.empty()) {
+    KOLMO_PETSC_CALL(VecCopy(history_.back(), u));
+    nonzero = true;
+  } else if (policy_.guess == InitialGuess::projection) {
+    nonzero = affine_ == 1 ? form_affine_projection(u) : form_window_projection(u);
+  } else if (guess_) {
+    nonzero = form_petsc_guess(u);
+  }
+  if (!nonzero) KOLMO_PETSC_CALL(VecSet(u, 0.0));
+  KOLMO_PETSC_CALL(KSPSetInitialGuessNonzero(ksp_, nonzero ? PETSC_TRUE : PETSC_FALSE));
+  const double after_setup = MPI_Wtime();
+  stats.setup_seconds = after_setup - start;
+
+  // A kept preconditioner may have gone stale: under auto, stop a solve that converges more than
+  // rebuild_factor times slower than the reference, rebuild, and go on from the iterate reached.
+  const bool watched = policy_.reuse_pc == PcReuse::automatic && !build && base_rate_ > 0;
+  watch_.limit = watched ? policy_.rebuild_factor * base_rate_ : 0;
+  KOLMO_PETSC_CALL(KSPSolve(ksp_, rhs_, u));
+  KOLMO_PETSC_CALL(KSPGetIterationNumber(ksp_, &stats.iterations));
+  KOLMO_PETSC_CALL(KSPGetConvergedReason(ksp_, &stats.reason));
+  stats.solve_seconds = MPI_Wtime() - after_setup;
+  bool fresh = build;  // the solve (or its second part) ran on a preconditioner built for it
+
+  if (watched && watch_.stopped) {
+    const double rebuild_start = MPI_Wtime();
+    if (matrix_free) {
+      assemble_matrix(mu);
+      KOLMO_PETSC_CALL(KSPSetOperators(ksp_, op_, matrix_));
+    } else {
+      // A new state makes the preconditioner rebuild and a recycle space re-fit to the new
+      // preconditioned operator, although the matrix itself is unchanged.
+      KOLMO_PETSC_CALL(PetscObjectStateIncrease(reinterpret_cast<PetscObject>(static_cast<Mat>(matrix_))));
+    }
+    build_preconditioner();
+    const double rebuild_end = MPI_Wtime();
+    watch_.limit = 0;
+    KOLMO_PETSC_CALL(KSPSetInitialGuessNonzero(ksp_, PETSC_TRUE));
+    KOLMO_PETSC_CALL(KSPSetTolerances(ksp_, rtol_, atol_, dtol_, max_it_ - stats.iterations));
+    KOLMO_PETSC_CALL(KSPSolve(ksp_, rhs_, u));
+    KOLMO_PETSC_CALL(KSPSetTolerances(ksp_, rtol_, atol_, dtol_, max_it_));
+    PetscInt more = 0;
+    KOLMO_PETSC_CALL(KSPGetIterationNumber(ksp_, &more));
+    KOLMO_PETSC_CALL(KSPGetConvergedReason(ksp_, &stats.reason));
+    stats.iterations += more;
+    stats.setup_seconds += rebuild_end - rebuild_start;
+    stats.solve_seconds += MPI_Wtime() - rebuild_end;
+    stats.pc_rebuilt = true;
+    fresh = true;
+  }
+  watch_.limit = 0;
+  if (policy_.reuse_pc == PcReuse::automatic && fresh && stats.reason > 0) base_rate_ = last_rate();
+
+  PetscReal rhs_norm = 0, residual_norm = 0;
+  KOLMO_PETSC_CALL(MatMult(op_, u, residual_));
+  KOLMO_PETSC_CALL(VecAYPX(residual_, -1.0, rhs_));
+  KOLMO_PETSC_CALL(VecNorm(residual_, NORM_2, &residual_norm));
+  KOLMO_PETSC_CALL(VecNorm(rhs_, NORM_2, &rhs_norm));
+  stats.relative_residual = rhs_norm > 0 ? residual_norm / rhs_norm : residual_norm;
+
+  if (stats.reason < 0 || !std::isfinite(stats.relative_residual)) {
+    throw SolverError(std::string("truth solve at ") + format_mu(problem_.parameter_space(), mu) +
+                          " did not converge: " + KSPConvergedReasons[stats.reason] + " after " +
+                          std::to_string(stats.iterations) + " iterations (relative residual " +
+                          std::to_string(stats.relative_residual) + ", sequence policy " +
+                          describe(policy_) +
+                          "); change solver.ksp_type / solver.pc_type / solver.max_it / "
+                          "solver.sequence in the case file, or pass -" +
+                          prefix_ + "ksp_monitor to watch it",
+                      stats.reason);
+  }
+  remember_solution(u);
+  if (guess_) KOLMO_PETSC_CALL(KSPGuessUpdate(guess_, rhs_, u));
+  return stats;
+}
+
+std::vector<SequenceStats> SequenceSolver::solve_all(
+    const std::vector<Mu>& points,
+    const std::function<void(std::size_t, Vec, const SequenceStats&)>& on_solved) {
+  const auto sequence = order(points);
+  std::vector<SequenceStats> all(points.size());
+  VecHandle u = problem_.create_vector();
+  for (const std::size_t index : sequence) {
+    all[index] = solve(points[index], u);
+    if (on_solved) on_solved(index, u, all[index]);
+  }
+  return all;
+}
+
+void SequenceSolver::reset() {
+  history_.clear();
+  basis_.clear();
+  images_.clear();
+  reduced_.clear();
+  solved_ = 0;
+  pc_built_ = false;
+  base_rate_ = 0;
+  gcrodr_clear_recycle_space(ksp_);
+  rcg_clear_deflation_space(ksp_);
+  configure_petsc_guess();
+}
+
+}  // namespace kolmo::solvers

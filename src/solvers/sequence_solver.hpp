@@ -1,0 +1,204 @@
+#pragma once
+/// @file
+/// Solves a sequence A(mu_i) u_i = f(mu_i) of truth systems with policies on top of any PETSc KSP:
+/// the order of the systems, the initial guess, when the preconditioner is rebuilt, and whether a
+/// Krylov subspace is recycled from one system to the next. The case file sets them under
+/// `solver.sequence` (docs/case-files.md); `kolmo snapshots` and `kolmo sweep` use them.
+///
+/// Policies:
+/// - order: given | nearest | hilbert | signature (solvers/system_ordering.hpp). Results are always
+///   reported at the points' original indices.
+/// - guess: zero; previous (the last solution); projection (the best combination of earlier
+///   solutions for the new system: Galerkin in the energy norm for symmetric coercive problems,
+///   minimal residual otherwise); fischer | pod (PETSc's KSPGuess types with guess_size vectors, set up, formed and
+///   updated with PETSc's own calls around KSPSolve).
+///   projection on an affine problem (A(mu) = sum_q theta_q(mu) A_q, verified on the first system)
+///   keeps an orthonormal basis V of up to guess_size solutions with the reduced matrices
+///   V^T A_q V (or (A_q V)^T (A_r V)), as a reduced-basis method does, so a guess costs guess_size
+///   inner products and a small dense solve; when V is full it restarts from the latest half of the
+///   solutions. On other problems it projects onto the last guess_size solutions, A-orthonormalised
+///   again for every system (guess_size matrix-vector products each).
+///   PETSc resets a KSPGuess whenever the matrix changes unless the preconditioner is being
+///   reused, so fischer and pod only carry history across systems that reuse it; their bases are
+///   then orthonormalised with the matrices of earlier systems, which can make the guess far worse
+///   than zero (measured: fischer gave residuals 1e8 times ||f|| on the thermal block), so a PETSc
+///   guess whose residual is not below ||f|| is replaced by zero (one matrix-vector product).
+/// - reuse_pc: never (the preconditioner is built for every system: independent solves); always
+///   (built for the first system only); auto (kept while it works). Under auto the convergence
+///   rate of the first solve after each build, in iterations per decade of residual reduction (so
+///   that a better guess does not pass for a better preconditioner), is the reference: a solve with
+///   a kept preconditioner is stopped once it has spent rebuild_factor times the reference rate on
+///   the decades it must gain, or earlier once its rate so far is that much slower (after 3
+///   iterations, with 2 iterations of slack), the preconditioner is rebuilt for its matrix, and the
+///   solve goes on from the iterate it reached. While the preconditioner is kept, an affine operator is applied
+///   matrix-free as sum_q theta_q A_q (MATCOMPOSITE) and A(mu) is assembled only for a rebuild.
+/// - recycle: on switches the KSP to a recycling type (rcg for symmetric coercive problems, gcrodr
+///   otherwise, or the case file's ksp_type if it is already one of them) that keeps its space from
+///   one system to the next; off leaves the KSP type alone and, for rcg/gcrodr, forgets the space
+///   between systems.
+#include <petscksp.h>
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/case_file.hpp"
+#include "core/petsc_handle.hpp"
+#include "operators/parametrized_problem.hpp"
+#include "solvers/system_ordering.hpp"
+#include "solvers/truth_solver.hpp"
+
+namespace kolmo::solvers {
+
+/// The initial guess of each system of a sequence.
+enum class InitialGuess { zero, previous, projection, fischer, pod };
+/// When the preconditioner is rebuilt ("never" reuses it never, i.e. rebuilds it for every system).
+enum class PcReuse { never, always, automatic };
+
+/// Case-file names: "zero", "previous", "projection", "fischer", "pod".
+const char* to_string(InitialGuess guess);
+/// Case-file names: "never", "always", "auto".
+const char* to_string(PcReuse reuse);
+
+/// The policies of a sequence solve (see the file comment).
+struct SequencePolicy {
+  SystemOrder order = SystemOrder::given;   ///< the solve order
+  InitialGuess guess = InitialGuess::zero;  ///< the initial guess of each system
+  PcReuse reuse_pc = PcReuse::never;        ///< when the preconditioner is rebuilt
+  bool recycle = false;                     ///< carry a Krylov subspace (rcg / gcrodr)
+  double rebuild_factor = 1.5;  ///< auto: tolerated slow-down of the convergence rate (> 1)
+  int guess_size = 8;           ///< p >= 1: solutions kept by projection, fischer and pod
+  /// While the preconditioner is kept, apply an affine operator matrix-free instead of assembling
+  /// A(mu) (not a case-file key: benchmarks turn it off to measure plain PETSc reuse).
+  bool matrix_free = true;
+  /// True iff every policy is the default (independent solves in sample order).
+  bool is_default() const;
+};
+
+/// The policy a case file's `solver.sequence` section describes.
+/// @throws InputError on a name that is not a policy (parse_case_file has already checked them).
+SequencePolicy sequence_policy(const SequenceSection& section);
+/// "order nearest, guess projection (8), reuse_pc auto (x1.5), recycle on" for logs.
+std::string describe(const SequencePolicy& policy);
+
+/// What one system of a sequence cost. setup_seconds covers the assembly of A(mu) and f(mu), the
+/// preconditioner set-up (when it was built) and the forming of the initial guess; solve_seconds
+/// the Krylov iterations (with the re-fit of a recycle space, which runs inside KSPSolve).
+struct SequenceStats : SolveStats {
+  bool pc_rebuilt = false;   ///< the preconditioner was built for this system's matrix
+  std::size_t position = 0;  ///< the system's place in the solve order (0 first)
+};
+
+/// Solves the truth systems of `problem` as one sequence. Keeps one KSP, the assembled operator,
+/// the history of solutions and the preconditioner between solves. The problem must outlive the
+/// solver. Collective on the problem's communicator for construction and every solve.
+class SequenceSolver {
+ public:
+  /// `settings` configure the KSP as for TruthSolver (its `petsc:` map goes into the options
+  /// database under `prefix`, and -<prefix>ksp_type etc. on the command line override it);
+  /// `policy` the sequence. Calls kolmo::register_solvers(). @throws kolmo::Exception on an
+  /// invalid policy value (rebuild_factor <= 1, guess_size < 1).
+  SequenceSolver(const operators::ParametrizedProblem& problem, const SolverSection& settings,
+                 const SequencePolicy& policy, std::string prefix = "");
+  /// Destroys the KSP and everything kept for the sequence. Collective.
+  ~SequenceSolver();
+  SequenceSolver(const SequenceSolver&) = delete;
+  SequenceSolver& operator=(const SequenceSolver&) = delete;
+
+  /// The solve order of `points` under policy().order: a permutation of 0..n-1, the same on every
+  /// rank. For `signature` the operators A(mu_i) are assembled one at a time for their
+  /// signatures (n assemblies and 4n matrix-vector products). Collective.
+  std::vector<std::size_t> order(const std::vector<Mu>& points) const;
+
+  /// Solve A(mu) u = f(mu) as the next system of the sequence; guess, preconditioner and recycle
+  /// space come from the systems this solver solved before. The content of `u` on entry is
+  /// ignored. @throws SolverError if the KSP diverged. Collective.
+  SequenceStats solve(const Mu& mu, Vec u);
+
+  /// Solve every point, in order(points), calling `on_solved(index, u, stats)` after each (index
+  /// into `points`; `u` is valid during the call only). Returns the statistics in the order of
+  /// `points`. Collective.
+  std::vector<SequenceStats> solve_all(
+      const std::vector<Mu>& points,
+      const std::function<void(std::size_t index, Vec u, const SequenceStats& stats)>& on_solved = {});
+
+  /// Forget the history: previous solutions, the preconditioner and the recycle space; the next
+  /// system is solved as if it were the first. Collective.
+  void reset();
+
+  KSP ksp() const noexcept { return ksp_; }
+  const SequencePolicy& policy() const noexcept { return policy_; }
+  const operators::ParametrizedProblem& problem() const noexcept { return problem_; }
+  /// Preconditioner builds so far (one per system under reuse_pc never).
+  std::size_t pc_builds() const noexcept { return pc_builds_; }
+  /// The KSP type in use ("rcg" or "gcrodr" when recycling). Not collective.
+  std::string ksp_type() const;
+
+ private:
+  using KSPGuessHandle = PetscHandle<KSPGuess, KSPGuessDestroy>;
+  using ConvergenceTest = PetscErrorCode (*)(KSP, PetscInt, PetscReal, KSPConvergedReason*, void*);
+
+  /// The KSP's own convergence test, wrapped to stop solves with a stale preconditioner (auto).
+  struct StaleWatch {
+    ConvergenceTest test = nullptr;
+    void* context = nullptr;
+    PetscErrorCode (*destroy)(void*) = nullptr;
+    double limit = 0;           // iterations per decade allowed in this solve (0: no limit)
+    PetscReal first = 0, last = 0;
+    PetscInt iterations = 0, cap = -1;
+    bool stopped = false;
+  };
+  static PetscErrorCode stale_test(KSP ksp, PetscInt it, PetscReal rnorm, KSPConvergedReason* reason,
+                                   void* context);
+
+  void configure_petsc_guess();
+  /// Form PETSc's fischer/pod guess in u (zero when it has none, or when its residual is not
+  /// smaller than f's: the guess is then worse than none); true if u is nonzero. Collective.
+  bool form_petsc_guess(Vec u);
+  /// u = the projection of the solution of A u = rhs_ onto the last solutions (non-affine
+  /// problems); false if there are none. Collective.
+  bool form_window_projection(Vec u);
+  /// u = V y from the reduced system of the current theta; false if V is empty. Collective.
+  bool form_affine_projection(Vec u);
+  /// Append the component of u orthogonal to V, with its reduced rows and columns. Collective.
+  void add_to_affine_basis(Vec u);
+  void remember_solution(Vec u);
+  /// Assemble A(mu) into matrix_ (the preconditioner's matrix). Collective.
+  void assemble_matrix(const Mu& mu);
+  /// Whether A(mu) = sum_q theta_q A_q (checked once on a pseudo-random vector). Collective.
+  bool check_affine(const Mu& mu);
+  void build_preconditioner();
+  /// Iterations per decade of the last KSPSolve, or 0 when it gained nothing measurable.
+  double last_rate() const;
+
+  const operators::ParametrizedProblem& problem_;
+  SequencePolicy policy_;
+  std::string prefix_;
+  KSPHandle ksp_;
+  MatHandle matrix_;     // the assembled A(mu) of the last assembly: the preconditioner's matrix
+  MatHandle composite_;  // sum_q theta_q A_q, the operator while the preconditioner is kept
+  Mat op_ = nullptr;     // the operator of the current system (matrix_ or composite_)
+  VecHandle rhs_, residual_;
+  PetscReal rtol_ = 0, atol_ = 0, dtol_ = 0;
+  PetscInt max_it_ = 0;
+  bool galerkin_ = false;  // projections in the energy inner product (symmetric coercive)
+  int affine_ = -1;        // -1 not checked yet, 0 no, 1 A(mu) is the affine sum
+  std::vector<double> theta_;  // theta_q(mu) of the current system (affine)
+  StaleWatch watch_;
+  double base_rate_ = 0;   // auto: iterations per decade of the first solve after the last build
+
+  KSPGuessHandle guess_;           // fischer / pod, driven by hand (declared after ksp_: dies first)
+  std::deque<VecHandle> history_;  // last solutions, oldest first
+  std::vector<VecHandle> window_basis_, window_image_;  // non-affine projection: W and A W
+  std::vector<VecHandle> basis_;                        // affine projection: V, orthonormal
+  std::vector<std::vector<VecHandle>> images_;          // images_[q][i] = A_q v_i
+  std::vector<std::vector<double>> reduced_;            // p x p, row-major: V^T A_q V, or
+                                                        // (A_q V)^T (A_r V) at q * Q + r
+  std::size_t solved_ = 0;  // systems solved since construction or reset()
+  bool pc_built_ = false;
+  std::size_t pc_builds_ = 0;
+};
+
+}  // namespace kolmo::solvers
