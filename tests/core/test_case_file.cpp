@@ -248,7 +248,7 @@ TEST_CASE("missing required keys point at the map that lacks them", "[core][case
 TEST_CASE("problem types and choices suggest the nearest valid value", "[core][case_file]") {
   CHECK(error_of("problem:\n  type: thermal_blok\n") ==
         "case.yaml:2:9: 'problem.type': unknown value 'thermal_blok' (did you mean "
-        "'thermal_block'? allowed: thermal_block, advection_diffusion, elasticity, helmholtz, "
+        "'thermal_block'? allowed: thermal_block, advection_diffusion, elasticity, helmholtz, gaussian, "
         "external)");
   CHECK(error_of(kMinimal + "rom: {method: podd}\n") ==
         "case.yaml:4:15: 'rom.method': unknown value 'podd' (did you mean 'pod'? allowed: pod, "
