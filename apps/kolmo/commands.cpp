@@ -73,6 +73,16 @@ const std::vector<Command>& commands() {
        "nor PETSc, except --field, which writes V u_N (from the model's /basis) to FIELD.h5 with an\n"
        "XDMF sidecar for ParaView.\n",
        run_online},
+      {"tensor", "a function or a particle potential in Chebyshev-Tucker form (HDF5 + XDMF)",
+       "usage: [mpiexec -n P] kolmo tensor CASE.yaml [--json FILE]\n\n"
+       "Builds the Chebyshev-Tucker tensor of a function (function: expression, box, d = 2..6) or\n"
+       "the range-separated Newton potential of a particle file (particles: file of x, y, z, q;\n"
+       "short range by cutoff, long range in Chebyshev-Tucker form), to the case's tolerance.\n"
+       "Checks it against the function / direct summation at random points and writes core and\n"
+       "factors to output.file, with the values on output.grid and an XDMF sidecar (d <= 3).\n"
+       "Every rank builds the same tensor; the grid is expanded and written in slabs, one per rank.\n"
+       "See docs/tensor.md.\n",
+       run_tensor},
       {"info", "describe an HDF5 file written by Kolmo",
        "usage: kolmo info FILE.h5 [--json FILE]\n", run_info},
       {"sweep", "evaluate outputs over a sample, split over groups of ranks or job-array shards",
