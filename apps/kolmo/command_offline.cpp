@@ -1,6 +1,8 @@
 // kolmo offline CASE: the reduced model of a case (POD of the training snapshots, or the weak
 // greedy), with the Galerkin projections, the error-estimator data and the stability bound, written
-// to rom.model with the basis.
+// to rom.model with the basis. An external problem known only at sample points is first made
+// affine by matrix EIM (rom/eim_affine_problem.hpp); the samples at the points of the test sample
+// are held out of the EIM, to measure its error here and to be the truth of kolmo validate.
 #include <cstdlib>
 #include <string>
 
@@ -8,7 +10,9 @@
 #include "core/mpi.hpp"
 #include "core/sampler.hpp"
 #include "core/snapshot_store.hpp"
+#include "operators/external_problem.hpp"
 #include "operators/problem_factory.hpp"
+#include "rom/eim_affine_problem.hpp"
 #include "rom/greedy.hpp"
 #include "rom/model_file.hpp"
 #include "rom/pod.hpp"
@@ -50,10 +54,51 @@ std::string describe(const rom::StabilityBound& bound) {
                   bound.sigma.size(), bound.sigma_tail);
     return text;
   }
+  if (bound.kind == "scm") return "successive constraint method (SCM) coercivity bound (rigorous)";
   std::snprintf(text, sizeof text,
                 "constant %.6g = 0.9 x min sampled alpha(mu) (NOT rigorous: sampled, not SCM)",
                 bound.constant);
   return text;
+}
+
+// Print the matrix EIM of a sample-mode external problem and return its report: terms, training
+// error, true operator (and right-hand side) error on the held-out samples.
+Json matrix_eim_report(MPI_Comm comm, const rom::EimAffineProblem& problem) {
+  const rom::MatrixEim& eim = problem.operator_eim();
+  const auto op = problem.operator_error();
+  const auto rhs = problem.rhs_error();
+  const double training_error = eim.errors().back() / eim.errors().front();
+  print_root(comm, "matrix EIM of %zu sample matrices (%zu held out): M = %d terms (%s), training "
+             "max-entry error %.3e relative, beta(mu) by %s RBF\n",
+             problem.training_samples().size(), problem.held_out_samples().size(), eim.size(),
+             operators::to_string(eim.interpolation().stop_reason()), training_error,
+             rom::to_string(eim.kernel()));
+  if (op.points > 0)
+    print_root(comm, "  operator error ||A - A_M||_F / ||A||_F on the held-out samples: max %.3e, "
+               "mean %.3e\n", op.max, op.mean);
+  else
+    print_root(comm, "  no held-out samples (list test points that are sample points to measure "
+               "the operator error)\n");
+  if (rhs.points > 0)
+    print_root(comm, "  right-hand side error on the held-out samples: max %.3e\n", rhs.max);
+  print_root(comm, "  %s: %s\n", problem.recast() ? "recast" : "not recast",
+             problem.recast_note().c_str());
+  std::vector<double> selected;
+  for (auto k : eim.selected()) selected.push_back(static_cast<double>(problem.training_samples()[k]));
+  Json json = Json::object();
+  json.set("terms", eim.size())
+      .set("stop_reason", operators::to_string(eim.interpolation().stop_reason()))
+      .set("training_samples", static_cast<long long>(problem.training_samples().size()))
+      .set("held_out_samples", static_cast<long long>(problem.held_out_samples().size()))
+      .set("selected_samples", selected)
+      .set("training_errors", eim.errors())
+      .set("training_error", training_error)
+      .set("recast", problem.recast())
+      .set("recast_note", problem.recast_note());
+  if (op.points > 0) json.set("operator_error_max", op.max).set("operator_error_mean", op.mean);
+  if (problem.rhs_eim()) json.set("rhs_terms", problem.rhs_eim()->size());
+  if (rhs.points > 0) json.set("rhs_error_max", rhs.max).set("rhs_error_mean", rhs.mean);
+  return json;
 }
 
 }  // namespace
@@ -69,9 +114,20 @@ int run_offline(MPI_Comm comm, const CommandLine& line) {
       choice_option(line, "stability", {"rigorous", "sampled"}, "rigorous");
   const double start = MPI_Wtime();
 
-  auto problem = operators::make_problem(comm, c);
+  auto source = operators::make_problem(comm, c);
   const auto training = draw_sample(comm, c.parameters, c.training);
   KOLMO_INPUT_CHECK(!training.empty(), c.path << ": 'training' sample is empty");
+  Json report = Json::object();
+  std::unique_ptr<operators::ParametrizedProblem> eim_problem;
+  if (const auto* external = dynamic_cast<const operators::ExternalProblem*>(source.get());
+      external && external->sample_mode()) {
+    const auto test = draw_sample(comm, c.parameters, c.test);
+    auto affine = std::make_unique<rom::EimAffineProblem>(
+        *external, rom::matrix_eim_options(external->settings().matrix_eim), test);
+    report.set("matrix_eim", matrix_eim_report(comm, *affine));
+    eim_problem = std::move(affine);
+  }
+  const operators::ParametrizedProblem* const problem = eim_problem ? eim_problem.get() : source.get();
 
   // The stability bound first: a problem without one fails before any expensive work.
   rom::StabilityOptions stability_options;
@@ -81,7 +137,6 @@ int run_offline(MPI_Comm comm, const CommandLine& line) {
   print_root(comm, "%s: %s, %lld unknowns, stability: %s\n", c.name.c_str(), problem->type().c_str(),
              static_cast<long long>(problem->global_size()), describe(stability).c_str());
 
-  Json report = Json::object();
   report.set("case", c.path).set("method", method).set("model", c.rom.model);
   std::unique_ptr<rom::ReducedModelBuilder> builder;
   std::vector<double> singular_values;

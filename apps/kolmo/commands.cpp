@@ -45,9 +45,9 @@ const std::vector<Command>& commands() {
        "every affine term, computes the error-estimator data (classical and stable) and the\n"
        "stability lower bound, and writes everything with the basis to rom.model.\n"
        "Stability: min-theta (parametrically coercive) or the exact inf-sup bound (Helmholtz);\n"
-       "other coercive problems need the successive constraint method, not implemented yet, and\n"
-       "fail unless --stability sampled accepts a NON-RIGOROUS bound (0.9 x the minimum of the\n"
-       "coercivity constant over the training sample).\n",
+       "other coercive problems the successive constraint method (rigorous); --stability sampled\n"
+       "replaces it by a NON-RIGOROUS bound (0.9 x the minimum of the coercivity constant over the\n"
+       "training sample).\n",
        run_offline},
       {"validate", "check a reduced model against truth solves on the test sample",
        "usage: [mpiexec -n P] kolmo validate CASE.yaml [--model MODEL.h5] [--sizes 1:30|1,5,10]\n"
@@ -102,6 +102,16 @@ const std::vector<Command>& commands() {
        "Checks the case, computes the training snapshots (resumable), runs a sweep over the test\n"
        "sample and prints a summary of outputs, iterations and timings.\n",
        run_demo},
+      {"train-pc", "fit a learned preconditioner from the snapshots and compare CG iterations",
+       "usage: [mpiexec -n P] kolmo train-pc CASE.yaml [--model learned_ic] [--output MODEL.h5]\n"
+       "                       [--held-out K] [--max-train N] [--iterations I] [--json FILE]\n\n"
+       "Fits the learned preconditioner model (default learned_ic, an incomplete Cholesky factor\n"
+       "steered by a small model of local matrix features) to the first N (default 16) complete\n"
+       "snapshots of the case's snapshot file, with the matrices assembled by the problem, and\n"
+       "writes it to MODEL.h5 (default <name>_pc.h5). Reports CG iterations to rtol 1e-8 on the\n"
+       "last K (default 4) snapshots before (starting weights, IC(0)) and after the fit. Use the\n"
+       "model with -pc_type kolmo_learned -pc_kolmo_learned_file MODEL.h5.\n",
+       run_train_pc},
   };
   return table;
 }

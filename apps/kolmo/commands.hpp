@@ -28,6 +28,7 @@ int run_offline(MPI_Comm comm, const CommandLine& line);
 int run_validate(MPI_Comm comm, const CommandLine& line);
 int run_online(MPI_Comm comm, const CommandLine& line);
 int run_tensor(MPI_Comm comm, const CommandLine& line);
+int run_train_pc(MPI_Comm comm, const CommandLine& line);
 
 /// True for a command line that `kolmo online` serves without MPI and PETSc (no --field, no
 /// --help): main() then calls run_online_without_mpi before starting them.

@@ -179,6 +179,21 @@ ExternalSettings read_external_settings(const CaseFile& c) {
       reader.child("stability")
           .fail("parametrically_coercive needs the affine form ('operator'), not 'samples'");
   }
+  if (reader.has("matrix_eim")) {
+    if (!s.sample_mode())
+      reader.child("matrix_eim").fail("'matrix_eim' applies to 'samples' (sample mode) only");
+    MapReader eim(reader.child("matrix_eim"));
+    ExternalEimSettings& e = s.matrix_eim;
+    e.tolerance = eim.optional<double>("tolerance", e.tolerance);
+    if (!(e.tolerance >= 0)) eim.child("tolerance").fail("expected a non-negative number");
+    e.max_terms = eim.optional<int>("max_terms", e.max_terms);
+    if (e.max_terms < 1) eim.child("max_terms").fail("expected at least 1 term");
+    e.kernel = eim.choice("kernel", {"cubic", "quintic"}, e.kernel);
+    e.indicator_points = eim.optional<int>("indicator_points", e.indicator_points);
+    if (e.indicator_points < 0) eim.child("indicator_points").fail("expected a non-negative count");
+    eim.reject_unknown_keys();
+  }
+  reader.allow("matrix_eim");
 
   // rhs: affine terms {theta, vector}, or (sample mode) one {mu, vector} per sample point.
   if (!reader.has("rhs"))
@@ -273,6 +288,9 @@ ExternalProblem::ExternalProblem(MPI_Comm comm, const ParameterSpace& space,
                                   : "; set 'symmetric: false' or check the file");
         file.node.fail(message.str());
       }
+      // Checked: solvers (MUMPS Cholesky, the inertia of spectrum slicing) may rely on it.
+      KOLMO_PETSC_CALL(MatSetOption(a, MAT_SYMMETRIC, PETSC_TRUE));
+      KOLMO_PETSC_CALL(MatSetOption(a, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
     }
     return a;
   };

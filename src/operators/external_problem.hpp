@@ -45,6 +45,16 @@ struct ExternalOutput {
   std::vector<ExternalTerm> terms;
 };
 
+/// The `matrix_eim:` keys of a sample-mode external problem: how `kolmo offline` approximates the
+/// sampled operator (and a right-hand side given per sample) by matrix EIM before reducing it
+/// (rom/eim_affine_problem.hpp).
+struct ExternalEimSettings {
+  double tolerance = 1e-10;        ///< relative max-entry training error at which the greedy stops
+  int max_terms = 30;              ///< at most this many terms
+  std::string kernel = "cubic";    ///< RBF of beta(mu) over the parameters: cubic or quintic
+  int indicator_points = 4;        ///< entries of the online error indicator
+};
+
 /// The checked `problem:` map of type external. Exactly one of `operator_terms` (affine mode) and
 /// `samples` (sample mode) is non-empty; exactly one of `rhs_terms` and `rhs_samples` is
 /// non-empty, and `rhs_samples` only in sample mode, with one vector per sample point.
@@ -58,6 +68,7 @@ struct ExternalSettings {
   std::optional<ExternalFile> inner_product;  ///< empty: the default X (see ExternalProblem)
   bool symmetric = false;
   Stability stability = Stability::coercive;
+  ExternalEimSettings matrix_eim;             ///< sample mode only
 
   bool sample_mode() const noexcept { return !samples.empty(); }
 };
@@ -94,6 +105,10 @@ class ExternalProblem : public ParametrizedProblem {
   const std::vector<Mu>& sample_points() const noexcept { return sample_points_; }
   /// The matrix at sample_points()[i], owned by the problem.
   Mat sample_matrix(std::size_t i) const { return sample_matrices_.at(i); }
+  /// True when the right-hand side is given per sample point (sample_rhs()).
+  bool rhs_per_sample() const noexcept { return !sample_rhs_.empty(); }
+  /// The right-hand side at sample_points()[i] (rhs_per_sample() only), owned by the problem.
+  Vec sample_rhs(std::size_t i) const { return sample_rhs_.at(i); }
   /// The index of the sample point equal to `mu` (each value to a relative tolerance of 1e-12 of
   /// its magnitude or its parameter's range), if there is one. Not collective.
   std::optional<std::size_t> find_sample(const Mu& mu) const;

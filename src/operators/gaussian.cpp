@@ -1,5 +1,6 @@
 #include "operators/gaussian.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <sstream>
@@ -298,6 +299,32 @@ double GaussianProblem::rhs_dual_norm_factor() const {
 
 double GaussianProblem::rhs_error_estimate(const Mu& mu) const {
   return rhs_dual_norm_factor() * eim_->error_indicator(mu);
+}
+
+std::optional<NonaffineRhsError> GaussianProblem::rhs_eim_error() const {
+  NonaffineRhsError e;
+  const auto& names = space_.names();
+  auto is_parameter = [&](const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  for (std::string name : {"x", "y"}) {
+    while (is_parameter(name)) name += "_";
+    e.coordinates.push_back(name);
+  }
+  // The same operations in the same order as source(), so that both round alike.
+  std::ostringstream text;
+  text << "exp(-((" << e.coordinates[0] << " - " << settings_.center[0] << ")^2 + ("
+       << e.coordinates[1] << " - " << settings_.center[1] << ")^2) / " << number(settings_.width)
+       << ")";
+  e.function = text.str();
+  const EmpiricalInterpolation& interpolation = eim_->interpolation();
+  e.magic_points = eim_->magic_points();
+  e.interpolation_matrix = interpolation.interpolation_matrix();
+  e.indicator_points = eim_->indicator_points();
+  e.indicator_basis = interpolation.indicator_basis();
+  e.dual_norm_factor = rhs_dual_norm_factor();
+  e.rhs_is_beta = true;  // the rhs terms are the loads of q_m with coefficients beta_m
+  return e;
 }
 
 std::unique_ptr<ParametrizedProblem> make_gaussian(MPI_Comm comm, const CaseFile& c) {

@@ -86,6 +86,12 @@ class GaussianProblem : public GridProblem {
   /// rhs_dual_norm_factor() times the EIM error indicator at mu: an estimate (not a bound) of
   /// ||f(mu) - f_M(mu)||_X' from M + 1 evaluations of g. Not collective.
   double rhs_error_estimate(const Mu& mu) const;
+  /// The data of rhs_error_estimate() for the online stage: g as the expression
+  /// exp(-((x - cx)^2 + (y - cy)^2) / s) of the coordinates (named x, y, or with trailing
+  /// underscores when a parameter has that name) and the parameters, the EIM's magic points, B,
+  /// indicator points and basis values there, and rhs_dual_norm_factor(). Evaluating it gives
+  /// rhs_error_estimate(mu) to round-off. Not collective.
+  std::optional<NonaffineRhsError> rhs_eim_error() const override;
 
  private:
   GaussianSettings settings_;

@@ -4,6 +4,7 @@
 /// inner product X of the energy norm, and how stability (coercivity / inf-sup) is bounded.
 #include <mpi.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "core/parameter_space.hpp"
 #include "core/petsc_handle.hpp"
 #include "operators/affine_operator.hpp"
+#include "operators/nonaffine_rhs_error.hpp"
 
 namespace kolmo::operators {
 
@@ -71,6 +73,11 @@ class ParametrizedProblem {
   virtual void assemble_operator(const Mu& mu, MatHandle& out) const { lhs_.assemble(mu, out); }
   /// out = f(mu); `out` has the layout of create_vector(). Collective.
   virtual void assemble_rhs(const Mu& mu, Vec out) const { rhs_.assemble(mu, out); }
+
+  /// When rhs() is an EIM approximation f_M of the true load assemble_rhs(), the data the online
+  /// stage needs to add ||f - f_M||_X' to its error bound; none (the default) when rhs() is the
+  /// load itself. Not collective (replicated data).
+  virtual std::optional<NonaffineRhsError> rhs_eim_error() const { return std::nullopt; }
 
   /// Evaluate every output functional at (mu, u). Collective.
   std::vector<double> evaluate_outputs(const Mu& mu, Vec u) const;

@@ -88,7 +88,12 @@ GreedyResult run_greedy(ReducedModelBuilder& builder, solvers::TruthSolver& trut
     double local_absolute = 0.0;
     for (int i = rank; i < count; i += ranks) {
       evaluator.evaluate(training[static_cast<std::size_t>(i)], size, options.estimator, evaluation);
-      const double bound = sanitized(evaluation.error_bound);
+      // The basis can only reduce the residual part of the bound; a non-affine term (the EIM
+      // error of the right-hand side) is a floor that would otherwise steer the selection.
+      const double bound = sanitized(
+          evaluation.rhs_error > 0
+              ? evaluation.residual_dual_norm / evaluation.stability_lower_bound
+              : evaluation.error_bound);
       const double norm = evaluation.coefficients.norm();
       const double relative = norm > 0 ? bound / norm : std::numeric_limits<double>::infinity();
       if (relative > local_relative.value) local_relative = {relative, i};

@@ -6,6 +6,10 @@
 /// into the basis (extending the reduced terms and the estimator data incrementally), and
 /// evaluate the bound at every training point with the online evaluator.
 ///
+/// For a model with a non-affine right-hand-side term (EIM), the greedy selects and stops on the
+/// part of the bound the basis controls, ||r_N(mu)||_X' / alpha_LB(mu), the error against the
+/// EIM-approximated problem; the EIM error is a floor no basis vector lowers.
+///
 /// Stopping criterion: the bound relative to the X-norm of the reduced solution,
 /// max_mu Delta_N(mu) / ||u_N(mu)||_X <= tolerance (||u_N||_X = |u_N|_2 since the basis is
 /// X-orthonormal), or N = max_size, or a new snapshot numerically in the span of the basis, or a

@@ -59,6 +59,37 @@ ResidualNormData norm_data(const RepresenterSet& set, const std::vector<std::siz
   return data;
 }
 
+// The problem's EIM error data as the model stores it, checked (sizes, and g parses as an
+// expression of the coordinates and parameters) before any solve.
+std::optional<NonaffineRhsTerm> nonaffine_term(const operators::ParametrizedProblem& problem) {
+  const auto error = problem.rhs_eim_error();
+  if (!error) return std::nullopt;
+  NonaffineRhsTerm t;
+  t.coordinates = error->coordinates;
+  t.function = error->function;
+  t.magic_points = error->magic_points;
+  t.interpolation_matrix = error->interpolation_matrix;
+  t.indicator_points = error->indicator_points;
+  t.indicator_basis = error->indicator_basis;
+  t.dual_norm_factor = error->dual_norm_factor;
+  t.rhs_is_beta = error->rhs_is_beta;
+  KOLMO_INPUT_CHECK(t.indicator_points.rows() >= 1,
+                    "problem '" << problem.type() << "': its EIM has no indicator points, so the "
+                                   "reduced model could not estimate the EIM error of its "
+                                   "right-hand side; ask for at least one (eim.indicator_points)");
+  std::vector<std::string> variables = t.coordinates;
+  const auto names = problem.parameter_space().names();
+  variables.insert(variables.end(), names.begin(), names.end());
+  try {
+    ParameterExpression check(t.function, variables);
+  } catch (const InputError& e) {
+    throw InputError("problem '" + problem.type() + "': its EIM source g = '" + t.function +
+                     "' is not an expression of the coordinates and parameters, which the online "
+                     "stage needs (" + e.what() + ")");
+  }
+  return t;
+}
+
 std::vector<std::size_t> identity_order(std::size_t k) {
   std::vector<std::size_t> order(k);
   for (std::size_t i = 0; i < k; ++i) order[i] = i;
@@ -81,6 +112,7 @@ ReducedModelBuilder::ReducedModelBuilder(const operators::ParametrizedProblem& p
   expressions(problem.rhs(), problem.parameter_space(), "right-hand side");
   for (const auto& output : problem.outputs())
     expressions(output.functional, problem.parameter_space(), "output '" + output.name + "'");
+  nonaffine_rhs_ = nonaffine_term(problem);
 
   qa_ = problem.lhs().num_terms();
   qf_ = problem.rhs().num_terms();
@@ -246,6 +278,7 @@ ReducedModel ReducedModelBuilder::model(const std::string& only_estimator) const
     for (std::size_t k = 0; k < static_cast<std::size_t>(size_); ++k)
       order[qf_ + q * size_ + k] = qf_ + k * qa_ + q;
   model.residual = norm_data(*residual_, order, data);
+  model.nonaffine_rhs = nonaffine_rhs_;
   return model;
 }
 

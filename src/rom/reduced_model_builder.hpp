@@ -7,6 +7,7 @@
 /// the ordering ReducedModel documents; the same for every output's l_q. Adding a vector solves
 /// only its own Q_a representers, so a greedy loop pays O(Q_a) Riesz solves per step.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,8 @@ class ReducedModelBuilder {
   /// Prepare for up to `capacity` basis vectors (more are accepted; storage grows): set up the
   /// Riesz solver and compute the representers of f_q and of the outputs' l_q.
   /// @throws InputError when the problem has no affine operator (operators known only at sample
-  /// points need matrix EIM first) or a coefficient that is not an expression of the parameters.
+  /// points need matrix EIM first), a coefficient that is not an expression of the parameters,
+  /// or a non-affine rhs term that is inconsistent or whose g does not parse.
   ReducedModelBuilder(const operators::ParametrizedProblem& problem, int capacity,
                       ModelBuilderOptions options = {});
   ~ReducedModelBuilder();
@@ -59,7 +61,8 @@ class ReducedModelBuilder {
   const RieszSolver& riesz_solver() const noexcept { return *riesz_; }
 
   /// The reduced model at the current size: metadata from the problem (type, parameters),
-  /// projected terms, outputs and estimator data. case_text, method, estimator, stability and
+  /// projected terms, outputs and estimator data, and the problem's non-affine rhs term
+  /// (ParametrizedProblem::rhs_eim_error) when it has one. case_text, method, estimator, stability and
   /// singular_values are left for the caller. With `only_estimator` ("classical" or "stable"),
   /// only that evaluation's data is stored (the greedy loop evaluates one). Identical on every
   /// rank. Not collective.
@@ -82,6 +85,7 @@ class ReducedModelBuilder {
   std::unique_ptr<RepresenterSet> residual_;
   std::vector<std::unique_ptr<RepresenterSet>> output_norms_;
   VecHandle work_, representer_;
+  std::optional<NonaffineRhsTerm> nonaffine_rhs_;  // from the problem, checked at construction
 };
 
 }  // namespace kolmo::rom

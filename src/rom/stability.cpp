@@ -1,6 +1,7 @@
 #include "rom/stability.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -164,7 +165,331 @@ StabilityBound sampled(const operators::ParametrizedProblem& problem, const Stab
   return bound;
 }
 
+// The symmetric part (a + a^T) / 2, marked symmetric (a copy when `symmetric`).
+MatHandle symmetric_part(Mat a, bool symmetric) {
+  MatHandle s;
+  if (symmetric) {
+    KOLMO_PETSC_CALL(MatDuplicate(a, MAT_COPY_VALUES, s.out()));
+  } else {
+    KOLMO_PETSC_CALL(MatTranspose(a, MAT_INITIAL_MATRIX, s.out()));
+    KOLMO_PETSC_CALL(MatAXPY(s, 1.0, a, DIFFERENT_NONZERO_PATTERN));
+    KOLMO_PETSC_CALL(MatScale(s, 0.5));
+  }
+  KOLMO_PETSC_CALL(MatSetOption(s, MAT_SYMMETRIC, PETSC_TRUE));
+  return s;
+}
+
+// The smallest generalized eigenvalue of (a_sym, x) (shift-and-invert at 0, so the eigenvalue
+// closest to 0: the smallest when a_sym is positive definite) and, when `vector` is given, its
+// eigenvector.
+double smallest_eigenpair(MPI_Comm comm, Mat a_sym, Mat x, Vec vector, const std::string& where) {
+  EPSHandle eps;
+  KOLMO_PETSC_CALL(EPSCreate(comm, eps.out()));
+  KOLMO_PETSC_CALL(EPSSetOperators(eps, a_sym, x));
+  KOLMO_PETSC_CALL(EPSSetProblemType(eps, EPS_GHEP));
+  KOLMO_PETSC_CALL(EPSSetType(eps, EPSKRYLOVSCHUR));
+  KOLMO_PETSC_CALL(EPSSetWhichEigenpairs(eps, EPS_TARGET_MAGNITUDE));
+  KOLMO_PETSC_CALL(EPSSetTarget(eps, 0.0));
+  // The generalized eigenvalues of (A^s, X) cluster (at 1 for a compact perturbation of X), so
+  // the default subspace of 16 vectors may stall; 40 converges in tens of iterations.
+  PetscInt n = 0;
+  KOLMO_PETSC_CALL(MatGetSize(a_sym, &n, nullptr));
+  KOLMO_PETSC_CALL(EPSSetDimensions(eps, 1, std::min<PetscInt>(n, 40), PETSC_DEFAULT));
+  KOLMO_PETSC_CALL(EPSSetTolerances(eps, 1e-10, 1000));
+  use_cholesky_sinvert(eps, "kolmo_coercivity_");
+  KOLMO_PETSC_CALL(EPSSetFromOptions(eps));
+  KOLMO_PETSC_CALL(EPSSolve(eps));
+  PetscInt converged = 0;
+  KOLMO_PETSC_CALL(EPSGetConverged(eps, &converged));
+  KOLMO_CHECK(converged >= 1, "coercivity constant at " << where << ": the eigensolver did not converge");
+  double alpha = std::numeric_limits<double>::infinity();
+  PetscInt best = 0;
+  for (PetscInt i = 0; i < converged; ++i) {
+    PetscScalar re = 0, im = 0;
+    KOLMO_PETSC_CALL(EPSGetEigenvalue(eps, i, &re, &im));
+    if (static_cast<double>(re) < alpha) {
+      alpha = static_cast<double>(re);
+      best = i;
+    }
+  }
+  if (vector) KOLMO_PETSC_CALL(EPSGetEigenvector(eps, best, vector, nullptr));
+  return alpha;
+}
+
+// An estimate of the largest (largest = true) or smallest generalized eigenvalue of (a, x), or
+// `fallback` when the eigensolver does not converge (the estimate is only a starting point: the
+// caller certifies it by inertia).
+double extreme_eigenvalue_estimate(Mat a, Mat x, bool largest, double fallback) {
+  EPSHandle eps;
+  KOLMO_PETSC_CALL(EPSCreate(object_comm(a), eps.out()));
+  KOLMO_PETSC_CALL(EPSSetOperators(eps, a, x));
+  KOLMO_PETSC_CALL(EPSSetProblemType(eps, EPS_GHEP));
+  KOLMO_PETSC_CALL(EPSSetType(eps, EPSKRYLOVSCHUR));
+  KOLMO_PETSC_CALL(EPSSetWhichEigenpairs(eps, largest ? EPS_LARGEST_REAL : EPS_SMALLEST_REAL));
+  KOLMO_PETSC_CALL(EPSSetDimensions(eps, 1, PETSC_DEFAULT, PETSC_DEFAULT));
+  KOLMO_PETSC_CALL(EPSSetTolerances(eps, 1e-6, 300));
+  const std::string prefix = "kolmo_scm_box_";
+  KOLMO_PETSC_CALL(EPSSetOptionsPrefix(eps, prefix.c_str()));
+  ST st = nullptr;
+  KOLMO_PETSC_CALL(EPSGetST(eps, &st));
+  KOLMO_PETSC_CALL(STSetType(st, STSHIFT));
+  KSP ksp = nullptr;
+  KOLMO_PETSC_CALL(STGetKSP(st, &ksp));
+  KOLMO_PETSC_CALL(KSPSetType(ksp, KSPPREONLY));
+  PC pc = nullptr;
+  KOLMO_PETSC_CALL(KSPGetPC(ksp, &pc));
+  KOLMO_PETSC_CALL(PCSetType(pc, PCCHOLESKY));
+  KOLMO_PETSC_CALL(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
+  KOLMO_PETSC_CALL(EPSSetFromOptions(eps));
+  KOLMO_PETSC_CALL(EPSSolve(eps));
+  PetscInt converged = 0;
+  KOLMO_PETSC_CALL(EPSGetConverged(eps, &converged));
+  if (converged < 1) return fallback;
+  PetscScalar re = 0, im = 0;
+  KOLMO_PETSC_CALL(EPSGetEigenvalue(eps, 0, &re, &im));
+  return static_cast<double>(re);
+}
+
+// y_q = v^T A_q v / v^T X v for every term.
+std::vector<double> y_vector(const operators::ParametrizedProblem& problem, Vec v) {
+  VecHandle w;
+  KOLMO_PETSC_CALL(VecDuplicate(v, w.out()));
+  KOLMO_PETSC_CALL(MatMult(problem.inner_product(), v, w));
+  PetscScalar norm2 = 0;
+  KOLMO_PETSC_CALL(VecDot(w, v, &norm2));
+  std::vector<double> y(problem.lhs().num_terms());
+  for (std::size_t q = 0; q < y.size(); ++q) {
+    KOLMO_PETSC_CALL(MatMult(problem.lhs().matrix(q), v, w));
+    PetscScalar value = 0;
+    KOLMO_PETSC_CALL(VecDot(w, v, &value));
+    y[q] = static_cast<double>(value) / static_cast<double>(norm2);
+  }
+  return y;
+}
+
+// The Ritz value of the eigensolver is a Rayleigh quotient, hence >= the exact alpha(mu) of the
+// discrete problem by at most a multiple of its tolerance (1e-10, relative); the SCM constraints
+// use alpha(mu_k) reduced by this relative margin so that they hold for the exact eigenvector.
+constexpr double kScmAlphaMargin = 1e-8;
+
 }  // namespace
+
+namespace {
+
+// The inertia of a - s x for a sequence of shifts s: one matrix with the union pattern and one
+// symbolic factorisation, a numeric MUMPS LDL^T factorisation per shift.
+class ShiftedInertia {
+ public:
+  ShiftedInertia(Mat a, Mat x) : a_(a), x_(x) {
+    KOLMO_PETSC_CALL(MatDuplicate(a, MAT_COPY_VALUES, shifted_.out()));
+    // A factor 1, not 0: MatAXPY returns at once for 0 and would not widen the pattern.
+    KOLMO_PETSC_CALL(MatAXPY(shifted_, 1.0, x, DIFFERENT_NONZERO_PATTERN));
+    KOLMO_PETSC_CALL(MatSetOption(shifted_, MAT_SYMMETRIC, PETSC_TRUE));
+    KOLMO_PETSC_CALL(MatGetFactor(shifted_, MATSOLVERMUMPS, MAT_FACTOR_CHOLESKY, factor_.out()));
+    // Inertia in parallel needs ICNTL(13) = 1 (no ScaLAPACK root); ICNTL(24) detects null pivots.
+    KOLMO_PETSC_CALL(MatMumpsSetIcntl(factor_, 13, 1));
+    KOLMO_PETSC_CALL(MatMumpsSetIcntl(factor_, 24, 1));
+    IS row = nullptr, column = nullptr;
+    KOLMO_PETSC_CALL(MatGetOrdering(shifted_, MATORDERINGNATURAL, &row, &column));
+    ISHandle row_handle(row), column_handle(column);
+    KOLMO_PETSC_CALL(MatFactorInfoInitialize(&info_));
+    KOLMO_PETSC_CALL(MatCholeskyFactorSymbolic(factor_, shifted_, row, &info_));
+  }
+
+  // (negative, positive) eigenvalue counts of a - s x.
+  std::pair<PetscInt, PetscInt> operator()(double s) {
+    KOLMO_PETSC_CALL(MatZeroEntries(shifted_));
+    KOLMO_PETSC_CALL(MatAXPY(shifted_, 1.0, a_, SUBSET_NONZERO_PATTERN));
+    KOLMO_PETSC_CALL(MatAXPY(shifted_, -s, x_, SUBSET_NONZERO_PATTERN));
+    KOLMO_PETSC_CALL(MatCholeskyFactorNumeric(factor_, shifted_, &info_));
+    PetscInt negative = 0, zero = 0, positive = 0;
+    KOLMO_PETSC_CALL(MatGetInertia(factor_, &negative, &zero, &positive));
+    return {negative, positive};
+  }
+
+ private:
+  Mat a_, x_;
+  MatHandle shifted_, factor_;
+  MatFactorInfo info_;
+};
+
+}  // namespace
+
+std::pair<PetscInt, PetscInt> shifted_inertia(Mat a, Mat x, double s) {
+  ShiftedInertia inertia(a, x);
+  return inertia(s);
+}
+
+std::pair<double, double> certified_eigenvalue_range(Mat a, Mat x, double relative) {
+  PetscReal a_norm = 0, x_norm = 0;
+  KOLMO_PETSC_CALL(MatNorm(a, NORM_FROBENIUS, &a_norm));
+  KOLMO_PETSC_CALL(MatNorm(x, NORM_FROBENIUS, &x_norm));
+  // A (numerically) zero matrix, e.g. the symmetric part of a skew-symmetric convection term:
+  // the eigensolver would break down; start the certification at 0 and skip the bisection (the
+  // margin found is at round-off level anyway).
+  const bool negligible = a_norm <= 1e-13 * x_norm;
+  double lower = negligible ? 0.0 : extreme_eigenvalue_estimate(a, x, false, 0.0);
+  double upper = negligible ? 0.0 : extreme_eigenvalue_estimate(a, x, true, 0.0);
+  if (lower > upper) std::swap(lower, upper);
+  const double scale =
+      negligible ? std::max(1e-14, a_norm / x_norm) : std::max({std::abs(lower), std::abs(upper), 1e-12});
+  ShiftedInertia inertia(a, x);
+  // Widen each end by a margin growing tenfold until the inertia certifies it, then bisect
+  // between the last failed and the certified shift.
+  auto certify = [&](double estimate, bool is_upper) {
+    auto holds = [&](double s) {
+      const auto [negative, positive] = inertia(s);
+      return is_upper ? positive == 0 : negative == 0;
+    };
+    double margin = (negligible ? 1.0 : 1e-6) * scale;
+    double failed = estimate;
+    double shift = is_upper ? estimate + margin : estimate - margin;
+    for (int attempt = 0; !holds(shift); ++attempt) {
+      KOLMO_CHECK(attempt < 60, "certified eigenvalue range: no shift certified near " << estimate);
+      failed = shift;
+      margin *= 10;
+      shift = is_upper ? estimate + margin : estimate - margin;
+    }
+    if (negligible) return shift;
+    const double width = std::max(upper - lower, scale);
+    for (int step = 0; step < 20 && std::abs(shift - failed) > relative * width; ++step) {
+      const double middle = 0.5 * (shift + failed);
+      if (holds(middle)) {
+        shift = middle;
+      } else {
+        failed = middle;
+      }
+    }
+    // The bisection may end next to an eigenvalue, where the computed inertia is that of a
+    // matrix perturbed by round-off; moving away from the spectrum keeps the certificate and
+    // puts it out of reach of that perturbation.
+    return is_upper ? shift + relative * width : shift - relative * width;
+  };
+  const double certified_lower = certify(lower, false);
+  const double certified_upper = certify(upper, true);
+  return {certified_lower, certified_upper};
+}
+
+StabilityBound scm_stability_bound(const operators::ParametrizedProblem& problem,
+                                   const StabilityOptions& options, ScmDiagnostics* diagnostics) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto& lhs = problem.lhs();
+  const auto& space = problem.parameter_space();
+  const std::size_t q_terms = lhs.num_terms();
+  KOLMO_INPUT_CHECK(q_terms > 0, "SCM: problem '" << problem.type()
+                                     << "' has no affine operator terms A(mu) = sum_q theta_q(mu) "
+                                        "A_q (an operator known only at sample points), so the "
+                                        "successive constraint method does not apply");
+  KOLMO_INPUT_CHECK(options.scm_max_points >= 1 && options.scm_m_alpha >= 1 && options.scm_m_plus >= 0,
+                    "SCM: max points " << options.scm_max_points << ", M_alpha " << options.scm_m_alpha
+                                       << ", M_plus " << options.scm_m_plus
+                                       << " (need >= 1, >= 1, >= 0)");
+  // The box corners too, where there are few of them (each training point costs an LP per greedy
+  // iteration and is stored as a positivity point).
+  const auto points = space.dimension() <= 8 ? check_points(space, options.sample) : options.sample;
+  KOLMO_INPUT_CHECK(!points.empty(), "SCM: the training sample is empty");
+  const auto n_points = static_cast<Eigen::Index>(points.size());
+  const auto q = static_cast<Eigen::Index>(q_terms);
+  Eigen::MatrixXd theta(n_points, q);
+  for (Eigen::Index i = 0; i < n_points; ++i) {
+    const auto t = lhs.coefficients(points[static_cast<std::size_t>(i)]);
+    for (Eigen::Index j = 0; j < q; ++j) theta(i, j) = t[static_cast<std::size_t>(j)];
+  }
+
+  ScmData data;
+  data.m_alpha = options.scm_m_alpha;
+  data.m_plus = options.scm_m_plus;
+  data.y_min.resize(q);
+  data.y_max.resize(q);
+  data.theta_scale.resize(q);
+  {
+    Progress progress(problem.comm(), "SCM box", q_terms);
+    for (Eigen::Index j = 0; j < q; ++j) {
+      const auto a_sym = symmetric_part(lhs.matrix(static_cast<std::size_t>(j)), problem.symmetric());
+      const auto [lower, upper] = certified_eigenvalue_range(a_sym, problem.inner_product());
+      data.y_min[j] = lower;
+      data.y_max[j] = upper;
+      progress.advance(1);
+    }
+    progress.finish();
+  }
+  for (Eigen::Index j = 0; j < q; ++j) {
+    const double range = theta.col(j).maxCoeff() - theta.col(j).minCoeff();
+    data.theta_scale[j] = range > 1e-12 * theta.col(j).cwiseAbs().maxCoeff() && range > 0 ? range : 1.0;
+  }
+  data.positivity_theta = theta;
+  data.point_theta.resize(0, q);
+  data.point_alpha.resize(0);
+
+  Eigen::MatrixXd y_vectors(0, q);
+  std::vector<bool> chosen(points.size(), false);
+  std::vector<double> gaps;
+  std::vector<Mu> chosen_points;
+  std::vector<double> packed;
+  Eigen::Index next = 0;
+  double max_gap = std::numeric_limits<double>::infinity();
+  VecHandle v;
+  KOLMO_PETSC_CALL(MatCreateVecs(problem.inner_product(), v.out(), nullptr));
+  MatHandle a;
+  Progress progress(problem.comm(), "SCM greedy", static_cast<std::size_t>(options.scm_max_points));
+  while (true) {
+    const Mu& mu = points[static_cast<std::size_t>(next)];
+    lhs.assemble(mu, a);
+    const auto a_sym = symmetric_part(a, problem.symmetric());
+    const double alpha = smallest_eigenpair(problem.comm(), a_sym, problem.inner_product(), v,
+                                            format_mu(space, mu));
+    KOLMO_INPUT_CHECK(alpha > 0, "SCM: problem '" << problem.type() << "' is not coercive at "
+                                                  << format_mu(space, mu) << ": alpha(mu) = " << alpha);
+    const auto y = y_vector(problem, v);
+    const Eigen::Index k = data.point_theta.rows();
+    data.point_theta.conservativeResize(k + 1, q);
+    data.point_theta.row(k) = theta.row(next);
+    data.point_alpha.conservativeResize(k + 1);
+    data.point_alpha[k] = alpha * (1.0 - kScmAlphaMargin);
+    y_vectors.conservativeResize(k + 1, q);
+    for (Eigen::Index j = 0; j < q; ++j) y_vectors(k, j) = y[static_cast<std::size_t>(j)];
+    chosen[static_cast<std::size_t>(next)] = true;
+    chosen_points.push_back(mu);
+    packed = data.pack();
+
+    // The next point: the largest relative gap between the upper and the lower bound.
+    max_gap = 0.0;
+    next = -1;
+    std::vector<double> t(q_terms);
+    for (Eigen::Index i = 0; i < n_points; ++i) {
+      if (chosen[static_cast<std::size_t>(i)]) continue;
+      for (Eigen::Index j = 0; j < q; ++j) t[static_cast<std::size_t>(j)] = theta(i, j);
+      const double upper = scm_upper_bound(y_vectors, t);
+      const double lower = scm_lower_bound(packed, t);
+      const double gap = upper > 0 ? (upper - lower) / upper : std::numeric_limits<double>::infinity();
+      if (next < 0 || gap > max_gap) {
+        max_gap = gap;
+        next = i;
+      }
+    }
+    gaps.push_back(max_gap);
+    progress.advance(1, "gap " + std::to_string(max_gap));
+    if (next < 0 || max_gap <= options.scm_tolerance ||
+        static_cast<int>(k + 1) >= options.scm_max_points)
+      break;
+  }
+  progress.finish();
+
+  StabilityBound bound;
+  bound.kind = "scm";
+  bound.sigma = std::move(packed);
+  if (diagnostics) {
+    diagnostics->points = static_cast<int>(data.point_theta.rows());
+    diagnostics->max_gap = max_gap;
+    diagnostics->gaps = gaps;
+    diagnostics->chosen = chosen_points;
+    diagnostics->y_min.assign(data.y_min.data(), data.y_min.data() + q);
+    diagnostics->y_max.assign(data.y_max.data(), data.y_max.data() + q);
+    diagnostics->seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  return bound;
+}
 
 double min_theta_bound(const std::vector<double>& theta, const std::vector<double>& theta_bar) {
   double bound = std::numeric_limits<double>::infinity();
@@ -184,20 +509,14 @@ StabilityBound compute_stability_bound(const operators::ParametrizedProblem& pro
                         "no inf-sup lower bound is available for problem '"
                             << problem.type() << "': the exact eigenvalue bound needs A(mu) = K - "
                                "t(mu) M with X = K + M, but " << why_not
-                            << "; the successive constraint method (SCM) for general problems is "
-                               "not implemented yet");
+                            << "; the successive constraint method (SCM) is implemented for "
+                               "coercive problems only");
       return eigen_interval(problem, points);
     }
     case operators::Stability::coercive:
-      KOLMO_INPUT_CHECK(options.allow_sampled,
-                        "no rigorous coercivity lower bound is available for problem '"
-                            << problem.type()
-                            << "' (coercive, not parametrically coercive): it needs the successive "
-                               "constraint method (SCM), which is not implemented yet. To build a "
-                               "model anyway, with a NON-RIGOROUS bound (0.9 x the minimum of "
-                               "alpha(mu) over the training sample), ask for it with "
-                               "'--stability sampled'");
-      return sampled(problem, options);
+      // The successive constraint method is rigorous; the sampled bound only when asked for.
+      if (options.allow_sampled) return sampled(problem, options);
+      return scm_stability_bound(problem, options);
   }
   throw InputError("unknown stability kind of problem '" + problem.type() + "'");
 }
@@ -205,38 +524,9 @@ StabilityBound compute_stability_bound(const operators::ParametrizedProblem& pro
 double coercivity_constant(const operators::ParametrizedProblem& problem, const Mu& mu) {
   MatHandle a;
   problem.assemble_operator(mu, a);
-  MatHandle symmetric_part;
-  if (problem.symmetric()) {
-    KOLMO_PETSC_CALL(MatDuplicate(a, MAT_COPY_VALUES, symmetric_part.out()));
-  } else {
-    KOLMO_PETSC_CALL(MatTranspose(a, MAT_INITIAL_MATRIX, symmetric_part.out()));
-    KOLMO_PETSC_CALL(MatAXPY(symmetric_part, 1.0, a, DIFFERENT_NONZERO_PATTERN));
-    KOLMO_PETSC_CALL(MatScale(symmetric_part, 0.5));
-  }
-  KOLMO_PETSC_CALL(MatSetOption(symmetric_part, MAT_SYMMETRIC, PETSC_TRUE));
-  EPSHandle eps;
-  KOLMO_PETSC_CALL(EPSCreate(problem.comm(), eps.out()));
-  KOLMO_PETSC_CALL(EPSSetOperators(eps, symmetric_part, problem.inner_product()));
-  KOLMO_PETSC_CALL(EPSSetProblemType(eps, EPS_GHEP));
-  KOLMO_PETSC_CALL(EPSSetType(eps, EPSKRYLOVSCHUR));
-  KOLMO_PETSC_CALL(EPSSetWhichEigenpairs(eps, EPS_TARGET_MAGNITUDE));
-  KOLMO_PETSC_CALL(EPSSetTarget(eps, 0.0));
-  KOLMO_PETSC_CALL(EPSSetDimensions(eps, 1, PETSC_DEFAULT, PETSC_DEFAULT));
-  KOLMO_PETSC_CALL(EPSSetTolerances(eps, 1e-10, 1000));
-  use_cholesky_sinvert(eps, "kolmo_coercivity_");
-  KOLMO_PETSC_CALL(EPSSetFromOptions(eps));
-  KOLMO_PETSC_CALL(EPSSolve(eps));
-  PetscInt converged = 0;
-  KOLMO_PETSC_CALL(EPSGetConverged(eps, &converged));
-  KOLMO_CHECK(converged >= 1, "coercivity constant at " << format_mu(problem.parameter_space(), mu)
-                                                       << ": the eigensolver did not converge");
-  double alpha = std::numeric_limits<double>::infinity();
-  for (PetscInt i = 0; i < converged; ++i) {
-    PetscScalar re = 0, im = 0;
-    KOLMO_PETSC_CALL(EPSGetEigenvalue(eps, i, &re, &im));
-    alpha = std::min(alpha, static_cast<double>(re));
-  }
-  return alpha;
+  const auto a_sym = symmetric_part(a, problem.symmetric());
+  return smallest_eigenpair(problem.comm(), a_sym, problem.inner_product(), nullptr,
+                            format_mu(problem.parameter_space(), mu));
 }
 
 std::vector<double> generalized_eigenvalues(Mat k, Mat m, double lower, double upper) {

@@ -5,11 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <memory>
 
 #include "core/case_file.hpp"
 #include "core/error.hpp"
+#include "core/expression.hpp"
 #include "mpi_test_helpers.hpp"
 #include "operators/gaussian.hpp"
 #include "operators/problem_factory.hpp"
@@ -240,4 +242,47 @@ TEST_CASE("gaussian: make_problem builds it from a case file", "[operators][gaus
   const auto& g = dynamic_cast<const GaussianProblem&>(*problem);
   CHECK(g.eim().interpolation().options().norm == EimNorm::l2);
   CHECK(g.source(0.3, 0.4, {0.3, 0.4}) == 1.0);
+}
+
+TEST_CASE("gaussian: the EIM error data for the online stage reproduce the offline estimate",
+          "[operators][gaussian]") {
+  GaussianSettings s = small_settings();
+  s.cells = {16, 16};
+  s.eim.max_terms = 25;
+  const GaussianProblem problem(test_comm(), centres(), s);
+  const auto data = problem.rhs_eim_error();
+  REQUIRE(data.has_value());
+  CHECK(data->coordinates == std::vector<std::string>{"x", "y"});
+  CHECK(data->magic_points == problem.eim().magic_points());
+  CHECK(data->indicator_points == problem.eim().indicator_points());
+  CHECK(data->indicator_basis.rows() == 8);
+  CHECK(data->indicator_basis.cols() == 25);
+  CHECK(data->dual_norm_factor == problem.rhs_dual_norm_factor());
+  CHECK(data->rhs_is_beta);
+  CHECK(static_cast<int>(problem.rhs().num_terms()) == data->magic_points.rows());
+  // g's text rounds exactly as source() does, so the online stage gets the same numbers.
+  ParameterExpression g(data->function, {"x", "y", "mu0", "mu1"});
+  for (const Mu& mu : std::vector<Mu>{{0.2, 0.8}, {0.43, 0.57}, {0.66, 0.31}})
+    for (const auto& x : std::vector<std::array<double, 2>>{{0.1, 0.2}, {0.5, 0.5}, {0.93, 0.07}}) {
+      const std::vector<double> values{x[0], x[1], mu[0], mu[1]};
+      CHECK(g(values) == problem.source(x[0], x[1], mu));
+    }
+  // The same sum written out: beta = B^-1 g(magic), max |g - Q beta| at the indicator points.
+  const Mu mu{0.37, 0.52};
+  Eigen::VectorXd at_magic(data->magic_points.rows()), at_indicator(data->indicator_points.rows());
+  for (Eigen::Index i = 0; i < at_magic.size(); ++i)
+    at_magic(i) = problem.source(data->magic_points(i, 0), data->magic_points(i, 1), mu);
+  for (Eigen::Index i = 0; i < at_indicator.size(); ++i)
+    at_indicator(i) = problem.source(data->indicator_points(i, 0), data->indicator_points(i, 1), mu);
+  const Eigen::VectorXd beta =
+      data->interpolation_matrix.triangularView<Eigen::UnitLower>().solve(at_magic);
+  const double estimate =
+      data->dual_norm_factor * (at_indicator - data->indicator_basis * beta).cwiseAbs().maxCoeff();
+  CHECK(estimate == Approx(problem.rhs_error_estimate(mu)).epsilon(1e-14));
+  CHECK(estimate > 0);
+
+  // A parameter called x moves the coordinate's name out of its way.
+  const GaussianProblem named(test_comm(), kolmo::testing::make_space({"x", "y"}, 0.2, 0.8), s);
+  CHECK(named.rhs_eim_error()->coordinates == std::vector<std::string>{"x_", "y_"});
+  CHECK_THAT(named.rhs_eim_error()->function, Contains("(x_ - x)^2"));
 }

@@ -410,3 +410,105 @@ TEST_CASE("the eigen_interval bound is the exact inf-sup constant of K - t M", "
     if (t >= sigma(5)) CHECK(bound_low == 0.0);
   }
 }
+
+TEST_CASE("a non-affine rhs term adds its EIM estimate to the bounds and round-trips",
+          "[rom][online][nonaffine]") {
+  const auto p = make_dense_problem(20, 51);
+  const Eigen::MatrixXd v = solution_basis(p, random_points(p, 4, 52));
+  ReducedModel model = make_reduced_model(p, v);
+  const ReducedModel affine = model;
+  // A hand-made term: g(x, y; mu) = exp(mu1 x) + mu3 y, two magic points, two indicator points.
+  NonaffineRhsTerm term;
+  term.coordinates = {"x", "y"};
+  term.function = "exp(mu1 * x) + mu3 * y";
+  term.magic_points.resize(2, 2);
+  term.magic_points << 0.0, 0.0, 1.0, 0.5;
+  term.interpolation_matrix.resize(2, 2);
+  term.interpolation_matrix << 1.0, 0.0, 0.25, 1.0;
+  term.indicator_points.resize(2, 2);
+  term.indicator_points << 0.5, 1.0, 0.25, 0.0;
+  term.indicator_basis.resize(2, 2);
+  term.indicator_basis << 0.5, -0.75, 0.125, 2.0;
+  term.dual_norm_factor = 0.3;
+  model.nonaffine_rhs = term;
+
+  // The known answer, written out: beta from the triangular system, the residual at the
+  // indicator points.
+  auto eta = [](const std::vector<double>& mu) {
+    auto g = [&](double x, double y) { return std::exp(mu[0] * x) + mu[2] * y; };
+    const double beta0 = g(0.0, 0.0);
+    const double beta1 = g(1.0, 0.5) - 0.25 * beta0;
+    const double e0 = std::abs(g(0.5, 1.0) - (0.5 * beta0 - 0.75 * beta1));
+    const double e1 = std::abs(g(0.25, 0.0) - (0.125 * beta0 + 2.0 * beta1));
+    return 0.3 * std::max(e0, e1);
+  };
+  OnlineEvaluator with(model), without(affine);
+  for (const auto& mu : random_points(p, 8, 53)) {
+    const auto a = with.evaluate(mu), b = without.evaluate(mu);
+    CHECK(a.rhs_error == Approx(eta(mu)).epsilon(1e-14));
+    CHECK(b.rhs_error == 0.0);
+    CHECK(a.coefficients == b.coefficients);
+    CHECK(a.residual_dual_norm == b.residual_dual_norm);
+    CHECK(b.error_bound == Approx(b.residual_dual_norm / b.stability_lower_bound).epsilon(1e-15));
+    CHECK(a.error_bound ==
+          Approx((a.residual_dual_norm + eta(mu)) / a.stability_lower_bound).epsilon(1e-14));
+    // The compliant output loses its bound (s = f.u is not f_M.u); the other output's bound
+    // follows the larger error bound.
+    CHECK(std::isnan(a.output_bounds[0]));
+    CHECK(a.output_bounds[1] == Approx(b.output_bounds[1] * a.error_bound / b.error_bound).epsilon(1e-13));
+  }
+
+  const std::string path = scratch("nonaffine.h5");
+  write_reduced_model(model, path);
+  {
+    const auto file = kolmo::h5::File::open_serial(path, kolmo::h5::Access::read_only);
+    CHECK(file.read_int_attribute("/", "kolmo_format_version") == 2);
+    CHECK(file.read_string_attribute("/nonaffine_rhs", "function") == term.function);
+  }
+  const ReducedModel back = read_reduced_model(path);
+  REQUIRE(back.nonaffine_rhs.has_value());
+  CHECK(back.nonaffine_rhs->coordinates == term.coordinates);
+  CHECK(back.nonaffine_rhs->function == term.function);
+  CHECK(back.nonaffine_rhs->magic_points == term.magic_points);
+  CHECK(back.nonaffine_rhs->interpolation_matrix == term.interpolation_matrix);
+  CHECK(back.nonaffine_rhs->indicator_points == term.indicator_points);
+  CHECK(back.nonaffine_rhs->indicator_basis == term.indicator_basis);
+  CHECK(back.nonaffine_rhs->dual_norm_factor == term.dual_norm_factor);
+  CHECK_FALSE(back.nonaffine_rhs->rhs_is_beta);
+  OnlineEvaluator read(back);
+  const std::vector<double> mu{0.3, 0.6, 0.9};
+  CHECK(read.evaluate(mu).error_bound == with.evaluate(mu).error_bound);
+
+  // Without the term the file keeps format version 1 (older readers still read it) and loads
+  // without one.
+  write_reduced_model(affine, path);
+  {
+    const auto file = kolmo::h5::File::open_serial(path, kolmo::h5::Access::read_only);
+    CHECK(file.read_int_attribute("/", "kolmo_format_version") == 1);
+    CHECK_FALSE(file.exists("/nonaffine_rhs"));
+  }
+  CHECK_FALSE(read_reduced_model(path).nonaffine_rhs.has_value());
+  std::filesystem::remove(path);
+
+  // Inconsistent terms are refused with the reason.
+  ReducedModel bad = model;
+  bad.nonaffine_rhs->indicator_points.resize(0, 2);
+  bad.nonaffine_rhs->indicator_basis.resize(0, 2);
+  CHECK_THAT(input_error_of([&] { OnlineEvaluator e(bad); }),
+             Catch::Contains("indicator points are 0 x 2"));
+  bad = model;
+  bad.nonaffine_rhs->coordinates = {"x", "mu2"};
+  CHECK_THAT(input_error_of([&] { OnlineEvaluator e(bad); }),
+             Catch::Contains("coordinate 'mu2' is also a parameter name"));
+  bad = model;
+  bad.nonaffine_rhs->rhs_is_beta = true;  // 2 EIM terms, 2 rhs terms: consistent
+  CHECK_NOTHROW(OnlineEvaluator(bad));
+  bad.nonaffine_rhs->interpolation_matrix = Eigen::MatrixXd::Identity(3, 3);
+  bad.nonaffine_rhs->magic_points = Eigen::MatrixXd::Zero(3, 2);
+  bad.nonaffine_rhs->indicator_basis = Eigen::MatrixXd::Zero(2, 3);
+  CHECK_THAT(input_error_of([&] { OnlineEvaluator e(bad); }),
+             Catch::Contains("3 EIM coefficients as the rhs coefficients, but the rhs has 2 terms"));
+  bad = model;
+  bad.nonaffine_rhs->function = "exp(z)";
+  CHECK_THAT(input_error_of([&] { OnlineEvaluator e(bad); }), Catch::Contains("z"));
+}

@@ -11,6 +11,7 @@
 
 #include "core/exceptions.hpp"
 #include "rom/online/reduced_model_io.hpp"
+#include "rom/online/scm_bound.hpp"
 
 namespace kolmo::rom {
 namespace {
@@ -79,15 +80,24 @@ struct OnlineEvaluator::Compiled {
   std::vector<ParameterExpression> lhs, rhs;
   std::vector<std::vector<ParameterExpression>> outputs;
   std::optional<ParameterExpression> t;  // eigen_interval stability bound
+  std::optional<ParameterExpression> g;  // the non-affine rhs term's g(coordinates, mu)
   bool upper = false;                    // model.residual.orthonormal is upper trapezoidal
 
   explicit Compiled(const ReducedModel& model)
       : upper(is_upper_trapezoidal(model.residual.orthonormal)) {
     const auto& names = model.parameter_names;
     lhs = compile(model.lhs.theta, names);
-    rhs = compile(model.rhs.theta, names);
+    // With rhs_is_beta the rhs coefficients come from the EIM solve: their (long) expressions
+    // are neither compiled nor evaluated.
+    if (!(model.nonaffine_rhs && model.nonaffine_rhs->rhs_is_beta))
+      rhs = compile(model.rhs.theta, names);
     for (const auto& output : model.outputs) outputs.push_back(compile(output.functional.theta, names));
     if (model.stability.kind == "eigen_interval") t.emplace(model.stability.t_expression, names);
+    if (model.nonaffine_rhs) {
+      std::vector<std::string> variables = model.nonaffine_rhs->coordinates;
+      variables.insert(variables.end(), names.begin(), names.end());
+      g.emplace(model.nonaffine_rhs->function, std::move(variables));
+    }
   }
 };
 
@@ -101,6 +111,8 @@ struct OnlineEvaluator::Workspace {
   Eigen::VectorXd c, product;
   int cached_size = -1;
   Eigen::MatrixXd gram, orthonormal;  // restricted to the active representers of cached_size
+  std::vector<double> variables;      // coordinates then parameters, for g
+  Eigen::VectorXd g_magic, beta, g_indicator;  // g at the magic points, EIM coefficients, g - I_M g
 };
 
 OnlineEvaluator::OnlineEvaluator(const ReducedModel& model) {
@@ -177,6 +189,19 @@ double dual_norm(const ResidualNormData& data, Estimator e, const std::vector<do
   return std::sqrt(sum);
 }
 
+/// g at every row of `points` (coordinates), with the parameters `mu`, into `values`.
+void evaluate_at(ParameterExpression& g, const Eigen::MatrixXd& points, const Mu& mu,
+                 std::vector<double>& variables, Eigen::VectorXd& values) {
+  const auto d = static_cast<std::size_t>(points.cols());
+  variables.resize(d + mu.size());
+  std::copy(mu.begin(), mu.end(), variables.begin() + static_cast<std::ptrdiff_t>(d));
+  values.resize(points.rows());
+  for (Eigen::Index i = 0; i < points.rows(); ++i) {
+    for (std::size_t k = 0; k < d; ++k) variables[k] = points(i, static_cast<Eigen::Index>(k));
+    values(i) = g(variables);
+  }
+}
+
 }  // namespace
 
 OnlineResult OnlineEvaluator::evaluate(const Mu& mu, int size, const std::string& estimator) {
@@ -195,7 +220,18 @@ void OnlineEvaluator::evaluate(const Mu& mu, int size, std::string_view estimato
   Compiled& x = *compiled_;
 
   evaluate_all(x.lhs, mu, w.theta_a);
-  evaluate_all(x.rhs, mu, w.theta_f);
+  // The EIM coefficients of a non-affine rhs term (reduced_model.hpp, NonaffineRhsTerm), from g
+  // at the magic points exactly as the offline EIM computes them.
+  if (model.nonaffine_rhs) {
+    const NonaffineRhsTerm& term = *model.nonaffine_rhs;
+    evaluate_at(*x.g, term.magic_points, mu, w.variables, w.g_magic);
+    w.beta = term.interpolation_matrix.triangularView<Eigen::UnitLower>().solve(w.g_magic);
+  }
+  if (model.nonaffine_rhs && model.nonaffine_rhs->rhs_is_beta) {
+    w.theta_f.assign(w.beta.data(), w.beta.data() + w.beta.size());
+  } else {
+    evaluate_all(x.rhs, mu, w.theta_f);
+  }
 
   // The reduced system, on the leading n x n blocks of the stored terms.
   w.a.resize(n, n);
@@ -255,6 +291,8 @@ void OnlineEvaluator::evaluate(const Mu& mu, int size, std::string_view estimato
       alpha = std::min(alpha, w.theta_a[q] / s.theta_bar[q]);
   } else if (s.kind == "constant") {
     alpha = s.constant;
+  } else if (s.kind == "scm") {
+    alpha = scm_lower_bound(s.sigma, w.theta_a);
   } else {
     const double t = (*x.t)(mu);
     // The eigenvalues not stored are >= sigma_tail: when t < sigma_tail, |sigma - t| / (sigma + 1)
@@ -268,9 +306,19 @@ void OnlineEvaluator::evaluate(const Mu& mu, int size, std::string_view estimato
     for (double sigma : s.sigma) alpha = std::min(alpha, std::abs(sigma - t) / (sigma + 1.0));
   }
   result.stability_lower_bound = alpha;
+
+  // The non-affine rhs term: the EIM residual of g at the indicator points.
+  result.rhs_error = 0.0;
+  if (model.nonaffine_rhs) {
+    const NonaffineRhsTerm& term = *model.nonaffine_rhs;
+    evaluate_at(*x.g, term.indicator_points, mu, w.variables, w.g_indicator);
+    w.g_indicator.noalias() -= term.indicator_basis * w.beta;
+    result.rhs_error = term.dual_norm_factor * w.g_indicator.cwiseAbs().maxCoeff();
+  }
+
   const double inf = std::numeric_limits<double>::infinity();
   const double r = result.residual_dual_norm;
-  result.error_bound = alpha > 0 ? r / alpha : inf;
+  result.error_bound = alpha > 0 ? (r + result.rhs_error) / alpha : inf;
 
   // Outputs and their bounds.
   result.outputs.resize(model.outputs.size());
@@ -282,6 +330,10 @@ void OnlineEvaluator::evaluate(const Mu& mu, int size, std::string_view estimato
     for (std::size_t q = 0; q < w.theta_l.size(); ++q)
       value += w.theta_l[q] * output.functional.terms[q].head(n).dot(u);
     result.outputs[k] = value;
+    if (output.compliant && model.nonaffine_rhs) {
+      result.output_bounds[k] = std::numeric_limits<double>::quiet_NaN();
+      continue;
+    }
     if (output.compliant) {
       result.output_bounds[k] = alpha > 0 ? r * r / alpha : inf;
       continue;

@@ -23,12 +23,17 @@ struct OnlineResult {
   Eigen::VectorXd coefficients;       ///< u_N(mu), the coefficients in the first N basis vectors
   std::vector<double> outputs;        ///< s_N(mu), one per model output
   /// |s(mu) - s_N(mu)| <= output_bounds[k]: ||r||^2 / alpha_LB for a compliant output, else
-  /// ||l(mu)||_X' * Delta; NaN when the model holds no dual-norm data for the output.
+  /// ||l(mu)||_X' * Delta; NaN when the model holds no dual-norm data for the output, and for a
+  /// compliant output of a model with a non-affine rhs term (s = f.u then differs from f_M.u).
   std::vector<double> output_bounds;
-  double residual_dual_norm = 0.0;    ///< ||r_N(mu)||_X'
+  double residual_dual_norm = 0.0;    ///< ||r_N(mu)||_X', r_N = f_M - A V u_N
+  /// eta(mu), the estimate of ||f(mu) - f_M(mu)||_X' of the model's non-affine rhs term
+  /// (reduced_model.hpp, NonaffineRhsTerm: an estimate, not a certified bound); 0 without one.
+  double rhs_error = 0.0;
   double stability_lower_bound = 0.0; ///< alpha_LB(mu) (or beta_LB(mu))
-  /// Delta_N(mu) = ||r||_X' / alpha_LB >= ||u(mu) - V u_N(mu)||_X; +infinity when the stability
-  /// lower bound is not positive (the point is not certified).
+  /// Delta_N(mu) = (||r_N||_X' + rhs_error) / alpha_LB >= ||u(mu) - V u_N(mu)||_X; +infinity when
+  /// the stability lower bound is not positive (the point is not certified). Without a
+  /// non-affine term it is rigorous; with one, see NonaffineRhsTerm.
   double error_bound = 0.0;
 };
 
@@ -60,9 +65,10 @@ class OnlineEvaluator {
   /// The reduced system sum_q theta_q(mu) A_N,q (leading size x size blocks) is solved by LU with
   /// partial pivoting; the residual dual norm is sqrt(max(0, c^T G c)) (classical) or ||R c||_2
   /// (stable), with the columns of the representers of v_n, n < size; the stability lower bound
-  /// follows model().stability (reduced_model.hpp); Delta = ||r|| / alpha_LB. Cost O(Q N^2 + N^3
-  /// + (Qf + Qa N)^2) flops (classical) or O(r (Qf + Qa N)) (stable, r = rows of R); the only
-  /// memory allocated is the result.
+  /// follows model().stability (reduced_model.hpp); Delta = (||r|| + eta) / alpha_LB, eta the
+  /// non-affine rhs term's estimate (0 without one). Cost O(Q N^2 + N^3 + (Qf + Qa N)^2) flops
+  /// (classical) or O(r (Qf + Qa N)) (stable, r = rows of R), plus M + K evaluations of g and
+  /// O(M^2 + K M) flops for eta; the only memory allocated is the result.
   /// @throws InputError when mu has the wrong dimension or a value outside the parameter box
   /// ("mu: parameter 'mu2' = 1.5 is outside its range [0.1, 1]"), size is out of [1, max_size],
   /// the estimator is unknown, or the model holds no data for it.

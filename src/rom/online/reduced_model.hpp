@@ -6,6 +6,7 @@
 /// file (reduced_model_io.hpp) whose content does not depend on the ranks used offline.
 #include <Eigen/Dense>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,11 +28,15 @@ struct StabilityBound {
   /// "constant": alpha_LB(mu) = constant (a lower bound valid over the whole parameter box);
   /// "eigen_interval": beta_LB(mu) = min_i |sigma_i - t(mu)| / (sigma_i + 1) over stored
   /// generalized eigenvalues, for two-term problems A = K - t(mu) M with X = K + M (exact
-  /// inf-sup constant of Helmholtz-type operators).
+  /// inf-sup constant of Helmholtz-type operators);
+  /// "scm": alpha_LB(mu) = scm_lower_bound(sigma, theta_a(mu)), the successive constraint
+  /// method's linear program (rom/online/scm_bound.hpp), for coercive problems that are not
+  /// parametrically coercive.
   std::string kind = "min_theta";
   std::vector<double> theta_bar;   ///< min_theta
   double constant = 0.0;           ///< constant
-  std::vector<double> sigma;       ///< eigen_interval: all eigenvalues below sigma_tail
+  std::vector<double> sigma;       ///< eigen_interval: all eigenvalues below sigma_tail;
+                                   ///< scm: ScmData::pack()
   double sigma_tail = 0.0;         ///< eigen_interval: every other eigenvalue is >= sigma_tail
   std::string t_expression;        ///< eigen_interval: t(mu)
 };
@@ -58,6 +63,48 @@ struct ReducedOutput {
   bool compliant = false;          ///< s = f . u with A symmetric: |s - s_N| <= ||r||^2 / alpha_LB
 };
 
+/// The error of a non-affine right-hand side made affine by EIM: the reduced model is the Galerkin
+/// projection of A(mu) u = f_M(mu), f_M(mu) = sum_m beta_m(mu) f_m (the model's rhs terms), while
+/// the truth solves A(mu) u = f(mu), f the load of g(x; mu). With r_N = f_M - A V u_N (what
+/// ResidualNormData measures) the residual of the truth is f - A V u_N = (f - f_M) + r_N, so
+///   ||u - V u_N||_X <= (||r_N||_X' + ||f - f_M||_X') / alpha_LB(mu),
+///   ||f - f_M||_X'  <= dual_norm_factor * max_{x in P} |g(x; mu) - (I_M g)(x; mu)|,
+/// P the points the load integrates g on (for `gaussian`: every quadrature point). The online
+/// stage cannot visit P (its size is the truth's), so it evaluates
+///   eta(mu) = dual_norm_factor * max_e |g(x_e; mu) - sum_m beta_m(mu) q_m(x_e)|,
+///   beta(mu) = B^-1 g(x_magic; mu)   (B unit lower triangular, M evaluations of g),
+/// over the K indicator points x_e (the points the EIM greedy would have selected next; K + M
+/// evaluations of g, O(M^2 + K M) flops).
+///
+/// What is rigorous and what is not:
+/// - the splitting above and the constant dual_norm_factor are rigorous (for `gaussian`, C =
+///   sqrt(|Omega| / lambda_1) from the Poincare inequality, see operators/gaussian.hpp);
+/// - the max over the K indicator points is an ESTIMATE of the max over P, from below (the
+///   indicator points are a subset of P): eta(mu) is not a certified bound of ||f - f_M||_X'.
+///   In practice it is far above it, because the max norm also overestimates the L2 norm that
+///   the dual norm really needs (by sqrt(|Omega|) max|e| >= ||e||_L2) for a localised error,
+///   which is what `kolmo validate` measures against true truth solves; but no theorem says so.
+/// So Delta_N(mu) = (||r_N||_X' + eta(mu)) / alpha_LB is a rigorous bound of the error with
+/// respect to the EIM truth u_M plus an estimate of ||u - u_M||_X, and OnlineResult reports the
+/// two parts separately (residual_dual_norm and rhs_error).
+struct NonaffineRhsTerm {
+  /// Names of the coordinates in `function`, one per column of the point matrices (none of them
+  /// a parameter name).
+  std::vector<std::string> coordinates;
+  /// g(x; mu), a muparser expression of the coordinates and the parameter names.
+  std::string function;
+  Eigen::MatrixXd magic_points;          ///< M x d: interpolation points x_1..x_M
+  Eigen::MatrixXd interpolation_matrix;  ///< M x M: B_ij = q_j(x_i), unit lower triangular
+  Eigen::MatrixXd indicator_points;      ///< K x d (K >= 1)
+  Eigen::MatrixXd indicator_basis;       ///< K x M: q_j(x_e)
+  double dual_norm_factor = 0.0;         ///< C: ||f - f_M||_X' <= C max_P |g - I_M g|
+  /// The model's rhs coefficients are theta_f(mu) = beta(mu) (rhs term m is the load of q_m; M
+  /// terms): the online stage then takes them from the EIM solve it does anyway (M evaluations of
+  /// g and a triangular solve) instead of evaluating the M expressions /rhs/theta, each a sum of
+  /// up to M exponentials, which stay in the file for readers that do not know this term.
+  bool rhs_is_beta = false;
+};
+
 /// A reduced model. A value type, PETSc- and MPI-free. Basis size N <= max_size() can be chosen
 /// per query (the basis is hierarchical: the first N vectors are the size-N basis).
 struct ReducedModel {
@@ -75,6 +122,9 @@ struct ReducedModel {
   StabilityBound stability;
   ResidualNormData residual;                  ///< with the ordering documented above
   std::vector<double> singular_values;        ///< POD singular values, or greedy bounds per size
+  /// The EIM error of a non-affine right-hand side, added to the error bound (absent: the rhs
+  /// terms are the truth's load and the bound is ||r_N||_X' / alpha_LB as before).
+  std::optional<NonaffineRhsTerm> nonaffine_rhs;
 
   int max_size() const { return lhs.terms.empty() ? 0 : static_cast<int>(lhs.terms[0].rows()); }
 };

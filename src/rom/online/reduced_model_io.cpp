@@ -11,6 +11,7 @@
 #include "core/mpi.hpp"
 #include "core/parameter_space.hpp"
 #include "core/version.hpp"
+#include "rom/online/scm_bound.hpp"
 
 namespace kolmo::rom {
 namespace {
@@ -25,6 +26,7 @@ constexpr const char* kResidual = "/residual";
 constexpr const char* kStability = "/stability";
 constexpr const char* kSingularValues = "/singular_values";
 constexpr const char* kBasis = "/basis";
+constexpr const char* kNonaffineRhs = "/nonaffine_rhs";
 
 std::string child(const std::string& group, const std::string& name) { return group + "/" + name; }
 
@@ -163,6 +165,40 @@ std::string check_affine(const ReducedAffine<Term>& affine, const std::string& w
   return {};
 }
 
+std::string check_nonaffine(const NonaffineRhsTerm& t, const std::vector<std::string>& parameters,
+                            std::size_t rhs_terms) {
+  const Eigen::Index m = t.interpolation_matrix.rows();
+  const auto d = static_cast<Eigen::Index>(t.coordinates.size());
+  auto shape = [](const Eigen::MatrixXd& a) {
+    return std::to_string(a.rows()) + " x " + std::to_string(a.cols());
+  };
+  if (t.function.empty()) return "the non-affine rhs term has no function g";
+  if (d < 1) return "the non-affine rhs term names no coordinates";
+  for (const auto& c : t.coordinates)
+    for (const auto& p : parameters)
+      if (c == p) return "the non-affine rhs term's coordinate '" + c + "' is also a parameter name";
+  if (m < 1 || t.interpolation_matrix.cols() != m)
+    return "the non-affine rhs term's interpolation matrix is " + shape(t.interpolation_matrix) +
+           ", expected square and non-empty";
+  if (t.magic_points.rows() != m || t.magic_points.cols() != d)
+    return "the non-affine rhs term's magic points are " + shape(t.magic_points) + ", expected " +
+           std::to_string(m) + " x " + std::to_string(d);
+  if (t.indicator_points.rows() < 1 || t.indicator_points.cols() != d)
+    return "the non-affine rhs term's indicator points are " + shape(t.indicator_points) +
+           ", expected at least one row of " + std::to_string(d) + " coordinates (without "
+           "indicator points the EIM error would silently count as 0)";
+  if (t.indicator_basis.rows() != t.indicator_points.rows() || t.indicator_basis.cols() != m)
+    return "the non-affine rhs term's indicator basis is " + shape(t.indicator_basis) +
+           ", expected " + std::to_string(t.indicator_points.rows()) + " x " + std::to_string(m);
+  if (!(t.dual_norm_factor > 0) || !std::isfinite(t.dual_norm_factor))
+    return "the non-affine rhs term's dual-norm factor must be positive and finite";
+  if (t.rhs_is_beta && static_cast<Eigen::Index>(rhs_terms) != m)
+    return "the non-affine rhs term gives the " + std::to_string(m) +
+           " EIM coefficients as the rhs coefficients, but the rhs has " +
+           std::to_string(rhs_terms) + " terms";
+  return {};
+}
+
 }  // namespace
 
 void check_reduced_model(const ReducedModel& model, const std::string& where) {
@@ -241,17 +277,25 @@ void check_reduced_model(const ReducedModel& model, const std::string& where) {
   } else if (s.kind == "eigen_interval") {
     if (s.t_expression.empty()) fail("the eigen_interval stability bound has no t(mu) expression");
     if (std::isnan(s.sigma_tail)) fail("the eigen_interval stability bound has sigma_tail = NaN");
+  } else if (s.kind == "scm") {
+    if (auto problem = check_scm_data(s.sigma, model.lhs.terms.size()); !problem.empty()) fail(problem);
   } else {
     fail("unknown stability bound kind '" + s.kind +
-         "' (expected min_theta, constant or eigen_interval)");
+         "' (expected min_theta, constant, eigen_interval or scm)");
   }
+  if (model.nonaffine_rhs)
+    if (auto problem = check_nonaffine(*model.nonaffine_rhs, model.parameter_names,
+                                       model.rhs.terms.size());
+        !problem.empty())
+      fail(problem);
 }
 
 void write_reduced_model(h5::File& file, const ReducedModel& model) {
   check_reduced_model(model, file.path());
   const auto n = static_cast<hsize_t>(model.max_size());
   file.write_attributes("/", {{"kolmo_format", std::string(reduced_model_format)},
-                              {"kolmo_format_version", std::int64_t{reduced_model_format_version}},
+                              {"kolmo_format_version",
+                               std::int64_t{model.nonaffine_rhs ? reduced_model_format_version : 1}},
                               {"kolmo_version", std::string(version_string)},
                               {"created", h5::utc_timestamp()},
                               {"problem_type", model.problem_type},
@@ -314,6 +358,20 @@ void write_reduced_model(h5::File& file, const ReducedModel& model) {
   file.write_doubles(child(kStability, "sigma"), {s.sigma.size()}, s.sigma);
 
   file.write_doubles(kSingularValues, {model.singular_values.size()}, model.singular_values);
+
+  if (model.nonaffine_rhs) {
+    const NonaffineRhsTerm& t = *model.nonaffine_rhs;
+    file.create_group(kNonaffineRhs);
+    file.write_attributes(kNonaffineRhs, {{"kind", std::string("eim")},
+                                          {"function", t.function},
+                                          {"dual_norm_factor", t.dual_norm_factor},
+                                          {"rhs_is_beta", std::int64_t{t.rhs_is_beta ? 1 : 0}}});
+    file.write_strings(child(kNonaffineRhs, "coordinates"), t.coordinates);
+    write_matrix(file, child(kNonaffineRhs, "magic_points"), t.magic_points);
+    write_matrix(file, child(kNonaffineRhs, "interpolation_matrix"), t.interpolation_matrix);
+    write_matrix(file, child(kNonaffineRhs, "indicator_points"), t.indicator_points);
+    write_matrix(file, child(kNonaffineRhs, "indicator_basis"), t.indicator_basis);
+  }
 }
 
 void write_reduced_model(const ReducedModel& model, const std::string& path) {
@@ -418,6 +476,26 @@ ReducedModel read_reduced_model(const h5::File& file) {
   s.sigma = read_vector(file, child(kStability, "sigma"), -1);
 
   model.singular_values = read_vector(file, kSingularValues, -1);
+
+  if (file.exists(kNonaffineRhs)) {
+    const std::string kind = file.read_string_attribute(kNonaffineRhs, "kind");
+    KOLMO_INPUT_CHECK(kind == "eim", path << ": " << kNonaffineRhs << ": unknown kind '" << kind
+                                          << "' (expected eim)");
+    NonaffineRhsTerm t;
+    t.function = file.read_string_attribute(kNonaffineRhs, "function");
+    t.dual_norm_factor = file.read_double_attribute(kNonaffineRhs, "dual_norm_factor");
+    t.rhs_is_beta = file.has_attribute(kNonaffineRhs, "rhs_is_beta") &&
+                    file.read_int_attribute(kNonaffineRhs, "rhs_is_beta") != 0;
+    t.coordinates = read_names(file, child(kNonaffineRhs, "coordinates"), -1);
+    const auto d = static_cast<long long>(t.coordinates.size());
+    t.interpolation_matrix = read_matrix(file, child(kNonaffineRhs, "interpolation_matrix"), -1, -1);
+    const long long m = t.interpolation_matrix.rows();
+    t.magic_points = read_matrix(file, child(kNonaffineRhs, "magic_points"), m, d);
+    t.indicator_points = read_matrix(file, child(kNonaffineRhs, "indicator_points"), -1, d);
+    t.indicator_basis = read_matrix(file, child(kNonaffineRhs, "indicator_basis"),
+                                    t.indicator_points.rows(), m);
+    model.nonaffine_rhs = std::move(t);
+  }
   check_reduced_model(model, path);
   return model;
 }

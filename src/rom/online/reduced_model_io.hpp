@@ -15,11 +15,14 @@ namespace kolmo::rom {
 /// The value of the root attribute `kolmo_format` of a reduced model file.
 inline constexpr const char* reduced_model_format = "kolmo-reduced-model";
 /// The newest layout version this Kolmo writes and reads (root attribute `kolmo_format_version`).
-inline constexpr int reduced_model_format_version = 1;
+/// Version 2 adds the group /nonaffine_rhs; a model without it is still written as version 1, so
+/// only the files an older reader would misread (by ignoring the EIM error) are refused by it.
+inline constexpr int reduced_model_format_version = 2;
 
 /// Check that the sizes of `model` agree with each other (every term N x N or N, one expression
 /// per term, Gram and orthonormal matrices of the documented sizes, a known estimator and
-/// stability kind, a valid parameter box). Not collective.
+/// stability kind, a valid parameter box, a non-affine rhs term with matrices of agreeing sizes,
+/// at least one indicator point and a positive factor). Not collective.
 /// @throws InputError "<where>: <what is inconsistent>".
 void check_reduced_model(const ReducedModel& model, const std::string& where);
 

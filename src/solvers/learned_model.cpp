@@ -1,0 +1,56 @@
+#include "solvers/learned_model.hpp"
+
+#include <map>
+#include <sstream>
+#include <utility>
+
+#include "core/exceptions.hpp"
+#include "core/hdf5_file.hpp"
+
+namespace kolmo::solvers {
+namespace {
+
+std::map<std::string, LearnedModelFactory>& registry() {
+  static std::map<std::string, LearnedModelFactory> models;
+  return models;
+}
+
+}  // namespace
+
+void register_learned_model(const std::string& name, LearnedModelFactory factory) {
+  KOLMO_CHECK(!name.empty(), "a learned model needs a non-empty name");
+  KOLMO_CHECK(static_cast<bool>(factory), "learned model '" << name << "': empty factory");
+  registry()[name] = std::move(factory);
+}
+
+std::unique_ptr<LearnedModel> create_learned_model(const std::string& name) {
+  const auto it = registry().find(name);
+  if (it == registry().end()) {
+    std::ostringstream names;
+    for (const auto& [n, f] : registry()) names << (names.tellp() > 0 ? ", " : "") << n;
+    KOLMO_INPUT_CHECK(false, "unknown learned preconditioner model '"
+                                 << name << "' (registered: " << names.str()
+                                 << "; did you call kolmo::register_solvers()?)");
+  }
+  auto model = it->second();
+  KOLMO_CHECK(model != nullptr, "learned model factory '" << name << "' returned nothing");
+  return model;
+}
+
+std::vector<std::string> learned_model_names() {
+  std::vector<std::string> names;
+  for (const auto& [n, f] : registry()) names.push_back(n);
+  return names;
+}
+
+std::string learned_model_name_in_file(MPI_Comm comm, const std::string& path) {
+  h5::File file = h5::File::open(comm, path, h5::Access::read_only);
+  KOLMO_INPUT_CHECK(file.has_attribute("/", "kolmo_model"),
+                    path << ": not a Kolmo learned-preconditioner model file (no 'kolmo_model' "
+                            "attribute on /)");
+  std::string name = file.read_string_attribute("/", "kolmo_model");
+  file.close();
+  return name;
+}
+
+}  // namespace kolmo::solvers
