@@ -134,8 +134,8 @@ int run_train_pc(MPI_Comm comm, const CommandLine& line) {
         .set("iterations_after", static_cast<long long>(after.iterations));
     rows.push_back(row);
   }
-  print_root(comm, "  mean: %.1f -> %.1f iterations; model written to %s (use -pc_type "
-             "kolmo_learned -pc_kolmo_learned_file %s)\n", before_sum / held_out,
+  print_root(comm, "  mean: %.1f -> %.1f iterations; model written to %s (use -truth_pc_type "
+             "kolmo_learned -truth_pc_kolmo_learned_file %s)\n", before_sum / held_out,
              after_sum / held_out, output.c_str(), output.c_str());
   store.close();
 

@@ -110,7 +110,8 @@ const std::vector<Command>& commands() {
        "snapshots of the case's snapshot file, with the matrices assembled by the problem, and\n"
        "writes it to MODEL.h5 (default <name>_pc.h5). Reports CG iterations to rtol 1e-8 on the\n"
        "last K (default 4) snapshots before (starting weights, IC(0)) and after the fit. Use the\n"
-       "model with -pc_type kolmo_learned -pc_kolmo_learned_file MODEL.h5.\n",
+       "model in kolmo commands with\n"
+       "-truth_pc_type kolmo_learned -truth_pc_kolmo_learned_file MODEL.h5.\n",
        run_train_pc},
   };
   return table;

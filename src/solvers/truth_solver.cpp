@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/parameter_space.hpp"
+#include "solvers/register_solvers.hpp"
 
 namespace kolmo::solvers {
 
@@ -21,6 +22,7 @@ void apply_petsc_options(const SolverSection& settings, const std::string& prefi
 TruthSolver::TruthSolver(const operators::ParametrizedProblem& problem,
                          const SolverSection& settings, std::string prefix)
     : problem_(problem), prefix_(std::move(prefix)) {
+  register_solvers();  // so that -<prefix>ksp_type gcrodr / -pc_type kolmo_learned etc. resolve
   apply_petsc_options(settings, prefix_);
   KOLMO_PETSC_CALL(KSPCreate(problem.comm(), ksp_.out()));
   if (!prefix_.empty()) KOLMO_PETSC_CALL(KSPSetOptionsPrefix(ksp_, prefix_.c_str()));
