@@ -109,6 +109,28 @@ Timing time_query(OnlineEvaluator& evaluator, const std::vector<kolmo::Mu>& poin
   return best;
 }
 
+/// Microseconds per query as an application making isolated queries sees it: evaluate(mu)
+/// returning a new result, each query after `evict` bytes were streamed through (0: warm cache;
+/// else the model's data comes from memory, as for a query every so often). The median of
+/// `queries` single-query CPU times.
+double time_isolated(OnlineEvaluator& evaluator, const std::vector<kolmo::Mu>& points,
+                     std::size_t evict, int queries) {
+  std::vector<double> buffer(evict / sizeof(double), 1.0);
+  std::vector<double> times;
+  volatile double sink = 0.0;
+  for (int i = 0; i < queries; ++i) {
+    double sum = 0.0;
+    for (std::size_t k = 0; k < buffer.size(); k += 8) sum += buffer[k]++;
+    sink = sink + sum;
+    const double cpu = thread_seconds();
+    const OnlineResult result = evaluator.evaluate(points[i % points.size()], -1, "stable");
+    times.push_back((thread_seconds() - cpu) * 1e6);
+    sink = sink + result.error_bound;
+  }
+  std::nth_element(times.begin(), times.begin() + queries / 2, times.end());
+  return times[static_cast<std::size_t>(queries / 2)];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,6 +152,19 @@ int main(int argc, char** argv) {
       std::printf("%4d %4d %6d %9.2f (%8.2f) %9.2f (%8.2f)\n", n, q, 1 + q * n, classical.cpu_us,
                   classical.wall_us, stable.cpu_us, stable.wall_us);
     }
+  }
+
+  {
+    const int n = 50, q = 9;
+    OnlineEvaluator evaluator(random_model(n, q, 1000u * n + q));
+    const auto points = random_points(q, 1000, 7);
+    const int isolated = quick ? 200 : 2000;
+    std::printf("\nisolated queries N = %d, Q = %d, stable, evaluate(mu) returning a new result: "
+                "median CPU time in microseconds\n",
+                n, q);
+    std::printf("  warm cache %8.2f\n", time_isolated(evaluator, points, 0, isolated));
+    std::printf("  cold cache %8.2f (64 MB streamed through before each query)\n",
+                time_isolated(evaluator, points, std::size_t{64} << 20, isolated / 4));
   }
 
   std::printf("\nbatch throughput (evaluate_batch, stable estimator; wall time)\n");

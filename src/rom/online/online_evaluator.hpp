@@ -62,9 +62,13 @@ class OnlineEvaluator {
   /// Evaluate at `mu` with the first `size` basis vectors (-1: all) and the residual estimator
   /// `estimator` ("" = the model's default, "classical" or "stable").
   ///
-  /// The reduced system sum_q theta_q(mu) A_N,q (leading size x size blocks) is solved by LU with
-  /// partial pivoting; the residual dual norm is sqrt(max(0, c^T G c)) (classical) or ||R c||_2
-  /// (stable), with the columns of the representers of v_n, n < size; the stability lower bound
+  /// The reduced system sum_q theta_q(mu) A_N,q (leading size x size blocks) is solved by
+  /// Cholesky when the terms are symmetric and the stability bound is a coercivity bound
+  /// (min_theta, scm), else (or when Cholesky fails) by LU with partial pivoting; the residual
+  /// dual norm is sqrt(max(0, c^T G c)) (classical) or ||R c||_2 (stable), with the columns of
+  /// the representers of v_n, n < size (on x86-64 processors with AVX2 and FMA, checked at run
+  /// time, the Cholesky factorisation and both residual products use kernels compiled for them:
+  /// same operations, reassociated sums, so equal to round-off); the stability lower bound
   /// follows model().stability (reduced_model.hpp); Delta = (||r|| + eta) / alpha_LB, eta the
   /// non-affine rhs term's estimate (0 without one). Cost O(Q N^2 + N^3 + (Qf + Qa N)^2) flops
   /// (classical) or O(r (Qf + Qa N)) (stable, r = rows of R), plus M + K evaluations of g and
@@ -95,9 +99,11 @@ class OnlineEvaluator {
  private:
   struct Compiled;
   struct Workspace;
+  struct Prepared;
   std::shared_ptr<const ReducedModel> model_;
   std::shared_ptr<const ParameterSpace> space_;
   std::unique_ptr<Compiled> compiled_;
+  std::shared_ptr<const Prepared> prepared_;
   std::unique_ptr<Workspace> work_;
 };
 
