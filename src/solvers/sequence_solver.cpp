@@ -121,6 +121,11 @@ SequenceSolver::SequenceSolver(const operators::ParametrizedProblem& problem,
   KOLMO_PETSC_CALL(KSPSetTolerances(ksp_, settings.rtol, settings.atol, PETSC_DEFAULT, settings.max_it));
   configure_petsc_guess();
   KOLMO_PETSC_CALL(KSPSetFromOptions(ksp_));
+  // The preconditioner must use the assembled matrix only. While it is kept, the operator is the
+  // matrix-free sum with the new coefficients, and PCMG/GAMG (which default to smoothing the finest
+  // level with the operator) would mix it with coarse levels of the last build: an indefinite
+  // preconditioner (measured: CG + GAMG stopped with DIVERGED_INDEFINITE_PC).
+  KOLMO_PETSC_CALL(PCSetUseAmat(pc, PETSC_FALSE));
   KOLMO_PETSC_CALL(KSPGetTolerances(ksp_, &rtol_, &atol_, &dtol_, &max_it_));
   // Wrap whatever convergence test the options chose (the caller's test keeps deciding).
   KOLMO_PETSC_CALL(KSPGetAndClearConvergenceTest(ksp_, &watch_.test, &watch_.context, &watch_.destroy));
