@@ -334,3 +334,29 @@ TEST_CASE("a problem that is not affine is solved with assembled operators and w
   INFO("iterations: zero guess " << zero.total_iterations() << ", projection " << projected.total_iterations());
   CHECK(projected.total_iterations() < 0.7 * zero.total_iterations());
 }
+
+TEST_CASE("a kept GAMG preconditioner is applied with the matrix it was built from",
+          "[solvers][sequence]") {
+  // While GAMG is kept, the operator is the matrix-free affine sum of the new system; smoothing the
+  // finest level with it (PCMG's default) against coarse levels of the last build made CG stop
+  // with DIVERGED_INDEFINITE_PC on these i.i.d. points (reuse_pc auto) before the fix.
+  const auto problem = thermal_block(test_comm(), 64);
+  const auto settings = solver_settings("cg", "gamg", 1e-8);
+  const auto points = sample(block_space(), 8, 3);
+  for (const auto reuse : {ks::PcReuse::always, ks::PcReuse::automatic}) {
+    INFO("reuse_pc " << ks::to_string(reuse));
+    Run r;
+    CHECK_NOTHROW(r = run(problem, settings,
+                          policy(ks::SystemOrder::given, ks::InitialGuess::projection, reuse, false),
+                          points));
+    bool converged = r.stats.size() == points.size();
+    for (const auto& s : r.stats) {
+      // rtol 1e-8 bounds the preconditioned residual; with a kept preconditioner the true one
+      // may be up to a hundred times larger.
+      CHECK(s.reason > 0);
+      CHECK(s.relative_residual < 1e-6);
+      converged = converged && s.reason > 0 && s.relative_residual < 1e-6;
+    }
+    REQUIRE(on_all_ranks(converged));
+  }
+}
