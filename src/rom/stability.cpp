@@ -33,13 +33,13 @@ void set_default_option(const std::string& name, const char* value) {
   if (!given) KOLMO_PETSC_CALL(PetscOptionsSetValue(nullptr, name.c_str(), value));
 }
 
-// A factorisation-based shift-and-invert for `eps` (MUMPS Cholesky; inertia in parallel needs
-// ICNTL(13) = 1, null pivots are detected with ICNTL(24)).
-void use_cholesky_sinvert(EPS eps, const std::string& prefix) {
+// Spectral transformation `type` for `eps` under `prefix`, its linear solves by a MUMPS Cholesky
+// factorisation (of B for STSHIFT, of A - sigma B for STSINVERT).
+void use_cholesky_st(EPS eps, const std::string& prefix, STType type) {
   KOLMO_PETSC_CALL(EPSSetOptionsPrefix(eps, prefix.c_str()));
   ST st = nullptr;
   KOLMO_PETSC_CALL(EPSGetST(eps, &st));
-  KOLMO_PETSC_CALL(STSetType(st, STSINVERT));
+  KOLMO_PETSC_CALL(STSetType(st, type));
   KSP ksp = nullptr;
   KOLMO_PETSC_CALL(STGetKSP(st, &ksp));
   KOLMO_PETSC_CALL(KSPSetType(ksp, KSPPREONLY));
@@ -47,6 +47,12 @@ void use_cholesky_sinvert(EPS eps, const std::string& prefix) {
   KOLMO_PETSC_CALL(KSPGetPC(ksp, &pc));
   KOLMO_PETSC_CALL(PCSetType(pc, PCCHOLESKY));
   KOLMO_PETSC_CALL(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
+}
+
+// A factorisation-based shift-and-invert for `eps` (MUMPS Cholesky; inertia in parallel needs
+// ICNTL(13) = 1, null pivots are detected with ICNTL(24)).
+void use_cholesky_sinvert(EPS eps, const std::string& prefix) {
+  use_cholesky_st(eps, prefix, STSINVERT);
   set_default_option("-" + prefix + "st_mat_mumps_icntl_13", "1");
   set_default_option("-" + prefix + "st_mat_mumps_icntl_24", "1");
 }
@@ -228,18 +234,7 @@ double extreme_eigenvalue_estimate(Mat a, Mat x, bool largest, double fallback) 
   KOLMO_PETSC_CALL(EPSSetWhichEigenpairs(eps, largest ? EPS_LARGEST_REAL : EPS_SMALLEST_REAL));
   KOLMO_PETSC_CALL(EPSSetDimensions(eps, 1, PETSC_DEFAULT, PETSC_DEFAULT));
   KOLMO_PETSC_CALL(EPSSetTolerances(eps, 1e-6, 300));
-  const std::string prefix = "kolmo_scm_box_";
-  KOLMO_PETSC_CALL(EPSSetOptionsPrefix(eps, prefix.c_str()));
-  ST st = nullptr;
-  KOLMO_PETSC_CALL(EPSGetST(eps, &st));
-  KOLMO_PETSC_CALL(STSetType(st, STSHIFT));
-  KSP ksp = nullptr;
-  KOLMO_PETSC_CALL(STGetKSP(st, &ksp));
-  KOLMO_PETSC_CALL(KSPSetType(ksp, KSPPREONLY));
-  PC pc = nullptr;
-  KOLMO_PETSC_CALL(KSPGetPC(ksp, &pc));
-  KOLMO_PETSC_CALL(PCSetType(pc, PCCHOLESKY));
-  KOLMO_PETSC_CALL(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
+  use_cholesky_st(eps, "kolmo_scm_box_", STSHIFT);
   KOLMO_PETSC_CALL(EPSSetFromOptions(eps));
   KOLMO_PETSC_CALL(EPSSolve(eps));
   PetscInt converged = 0;
