@@ -54,32 +54,59 @@ bool is_upper_trapezoidal(const Eigen::MatrixXd& m) {
 }
 
 // The lower triangle of A = sum_q theta[q] T_q (T_q column-major, leading dimension ld, its
-// leading n x n block used) into a (n x n, column-major), then its Cholesky factor L in place
-// (right-looking, column by column: every update is a contiguous axpy the compiler vectorises
-// without reassociating). False when a pivot is not positive (A not positive definite).
-#define KOLMO_ONLINE_ASSEMBLE_CHOLESKY_BODY                                        \
-  for (Eigen::Index j = 0; j < n; ++j) {                                           \
-    double* aj = a + j * n;                                                        \
-    const double* t0 = terms[0] + j * ld;                                          \
-    for (Eigen::Index i = j; i < n; ++i) aj[i] = theta[0] * t0[i];                 \
-    for (std::size_t q = 1; q < count; ++q) {                                      \
-      const double* tq = terms[q] + j * ld;                                        \
-      const double f = theta[q];                                                   \
-      for (Eigen::Index i = j; i < n; ++i) aj[i] += f * tq[i];                     \
-    }                                                                              \
-  }                                                                                \
-  for (Eigen::Index j = 0; j < n; ++j) {                                           \
-    double* aj = a + j * n;                                                        \
-    if (!(aj[j] > 0.0)) return false;                                              \
-    const double d = std::sqrt(aj[j]);                                             \
-    aj[j] = d;                                                                     \
-    for (Eigen::Index i = j + 1; i < n; ++i) aj[i] /= d;                           \
-    for (Eigen::Index k = j + 1; k < n; ++k) {                                     \
-      double* ak = a + k * n;                                                      \
-      const double f = aj[k];                                                      \
-      for (Eigen::Index i = k; i < n; ++i) ak[i] -= f * aj[i];                     \
-    }                                                                              \
-  }                                                                                \
+// leading n x n block used) into a (n x n, column-major), four terms per pass, then its Cholesky
+// factor L in place, right-looking by panels of four columns: the trailing columns take one
+// rank-4 update per panel, so each load and store of a(i, k) serves four multiply-adds (a
+// column-by-column update is bound by those loads and stores: 1.6x slower at n = 50). Every
+// loop is contiguous and vectorises. False when a pivot is not positive (A not positive definite).
+#define KOLMO_ONLINE_ASSEMBLE_CHOLESKY_BODY                                          \
+  for (Eigen::Index j = 0; j < n; ++j) {                                             \
+    double* aj = a + j * n;                                                          \
+    for (Eigen::Index i = j; i < n; ++i) aj[i] = 0.0;                                \
+    std::size_t q = 0;                                                               \
+    for (; q + 4 <= count; q += 4) {                                                 \
+      const double* t0 = terms[q] + j * ld;                                          \
+      const double* t1 = terms[q + 1] + j * ld;                                      \
+      const double* t2 = terms[q + 2] + j * ld;                                      \
+      const double* t3 = terms[q + 3] + j * ld;                                      \
+      const double f0 = theta[q], f1 = theta[q + 1], f2 = theta[q + 2];              \
+      const double f3 = theta[q + 3];                                                \
+      for (Eigen::Index i = j; i < n; ++i)                                           \
+        aj[i] += (f0 * t0[i] + f1 * t1[i]) + (f2 * t2[i] + f3 * t3[i]);              \
+    }                                                                                \
+    for (; q < count; ++q) {                                                         \
+      const double* tq = terms[q] + j * ld;                                          \
+      const double f = theta[q];                                                     \
+      for (Eigen::Index i = j; i < n; ++i) aj[i] += f * tq[i];                       \
+    }                                                                                \
+  }                                                                                  \
+  for (Eigen::Index jb = 0; jb < n; jb += 4) {                                       \
+    const Eigen::Index je = std::min<Eigen::Index>(jb + 4, n);                       \
+    for (Eigen::Index j = jb; j < je; ++j) {                                         \
+      double* aj = a + j * n;                                                        \
+      if (!(aj[j] > 0.0)) return false;                                              \
+      const double d = std::sqrt(aj[j]);                                             \
+      aj[j] = d;                                                                     \
+      for (Eigen::Index i = j + 1; i < n; ++i) aj[i] /= d;                           \
+      for (Eigen::Index k = j + 1; k < je; ++k) {                                    \
+        double* ak = a + k * n;                                                      \
+        const double f = aj[k];                                                      \
+        for (Eigen::Index i = k; i < n; ++i) ak[i] -= f * aj[i];                     \
+      }                                                                              \
+    }                                                                                \
+    if (je - jb == 4) {                                                              \
+      const double* a0 = a + jb * n;                                                 \
+      const double* a1 = a0 + n;                                                     \
+      const double* a2 = a1 + n;                                                     \
+      const double* a3 = a2 + n;                                                     \
+      for (Eigen::Index k = je; k < n; ++k) {                                        \
+        double* ak = a + k * n;                                                      \
+        const double f0 = a0[k], f1 = a1[k], f2 = a2[k], f3 = a3[k];                 \
+        for (Eigen::Index i = k; i < n; ++i)                                         \
+          ak[i] -= (f0 * a0[i] + f1 * a1[i]) + (f2 * a2[i] + f3 * a3[i]);            \
+      }                                                                              \
+    }                                                                                \
+  }                                                                                  \
   return true;
 
 bool assemble_cholesky(const double* const* terms, const double* theta, std::size_t count,
