@@ -26,9 +26,16 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "solvers/ksp_recycling_support.hpp"
 
 namespace kolmo::solvers {
 namespace {
+
+using recycling::check_norm;
+using recycling::current_operator_key;
+using recycling::destroy_vecs;
+using recycling::diverged_on_nan;
+using recycling::OperatorKey;
 
 static_assert(std::is_same_v<PetscScalar, PetscReal>,
               "the gcrodr KSP is written for PETSc builds with real scalars");
@@ -44,15 +51,6 @@ constexpr PetscInt default_recycle_dimension = 10;
 constexpr PetscReal dependence_tolerance = 1e-10;
 // PETSc's GMRES default happy-breakdown tolerance.
 constexpr PetscReal happy_breakdown_tolerance = 1e-30;
-
-/// What the recycle space was fitted to: M depends on both matrices, the PC side and transposition.
-struct OperatorKey {
-  PetscObjectId amat_id = 0, pmat_id = 0;
-  PetscObjectState amat_state = -1, pmat_state = -1;
-  PCSide side = PC_SIDE_DEFAULT;
-  PetscBool transpose = PETSC_FALSE;
-  bool operator==(const OperatorKey&) const = default;
-};
 
 struct Gcrodr {
   PetscInt m = default_cycle_length;
@@ -98,13 +96,6 @@ struct Gcrodr {
 
 Gcrodr* data_of(KSP ksp) { return static_cast<Gcrodr*>(ksp->data); }
 
-PetscErrorCode destroy_vecs(PetscInt n, Vec** vecs) {
-  PetscFunctionBegin;
-  if (*vecs) PetscCall(VecDestroyVecs(n, vecs));
-  *vecs = nullptr;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 PetscErrorCode free_work(Gcrodr* g) {
   PetscFunctionBegin;
   PetscCall(destroy_vecs(g->allocated_m + 1, &g->V));
@@ -123,31 +114,6 @@ PetscErrorCode free_space(Gcrodr* g) {
   g->kc = 0;
   g->key_valid = false;
   PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-PetscErrorCode current_operator_key(KSP ksp, OperatorKey* key) {
-  Mat amat = nullptr, pmat = nullptr;
-  PetscFunctionBegin;
-  PetscCall(PCGetOperators(ksp->pc, &amat, &pmat));
-  PetscCall(PetscObjectGetId(reinterpret_cast<PetscObject>(amat), &key->amat_id));
-  PetscCall(PetscObjectStateGet(reinterpret_cast<PetscObject>(amat), &key->amat_state));
-  PetscCall(PetscObjectGetId(reinterpret_cast<PetscObject>(pmat), &key->pmat_id));
-  PetscCall(PetscObjectStateGet(reinterpret_cast<PetscObject>(pmat), &key->pmat_state));
-  key->side = ksp->pc_side;
-  key->transpose = ksp->transpose_solve;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-// Sets ksp->reason (and returns) when `value` is NaN or Inf; PETSc's KSPCheckNorm also tells a
-// failed preconditioner apart from a NaN in the data.
-PetscErrorCode check_norm(KSP ksp, PetscReal value) {
-  PetscFunctionBegin;
-  KSPCheckNorm(ksp, value);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-bool diverged_on_nan(KSP ksp) {
-  return ksp->reason == KSP_DIVERGED_NANORINF || ksp->reason == KSP_DIVERGED_PC_FAILED;
 }
 
 void set_rnorm(KSP ksp, PetscReal res) {
@@ -707,18 +673,10 @@ PetscErrorCode KSPView_GCRODR(KSP ksp, PetscViewer viewer) {
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-bool is_gcrodr(KSP ksp) {
-  PetscBool same = PETSC_FALSE;
-  KOLMO_PETSC_CALL(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(ksp), ksp_type_gcrodr, &same));
-  return same == PETSC_TRUE;
-}
+bool is_gcrodr(KSP ksp) { return recycling::is_type(ksp, ksp_type_gcrodr); }
 
 Gcrodr* checked_data(KSP ksp) {
-  KOLMO_CHECK(ksp != nullptr, "gcrodr: null KSP");
-  KSPType type = nullptr;
-  KOLMO_PETSC_CALL(KSPGetType(ksp, &type));
-  KOLMO_CHECK(is_gcrodr(ksp), "gcrodr: the KSP is of type '" << (type ? type : "(not set)")
-                                  << "', not 'gcrodr'");
+  recycling::require_type(ksp, ksp_type_gcrodr);
   return data_of(ksp);
 }
 

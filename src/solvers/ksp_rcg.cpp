@@ -31,9 +31,17 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "solvers/ksp_recycling_support.hpp"
 
 namespace kolmo::solvers {
 namespace {
+
+using recycling::check_dot;
+using recycling::check_norm;
+using recycling::current_operator_key;
+using recycling::destroy_vecs;
+using recycling::diverged_on_nan;
+using recycling::OperatorKey;
 
 static_assert(std::is_same_v<PetscScalar, PetscReal>,
               "the rcg KSP is written for PETSc builds with real scalars");
@@ -47,14 +55,6 @@ constexpr PetscInt default_deflation_dimension = 10;
 constexpr PetscReal dependence_tolerance = 1e-10;
 // W^T A W is A-orthonormalised when its condition number exceeds this.
 constexpr PetscReal max_condition = 1e8;
-
-/// What the deflation space was fitted to.
-struct OperatorKey {
-  PetscObjectId amat_id = 0, pmat_id = 0;
-  PetscObjectState amat_state = -1, pmat_state = -1;
-  PetscBool transpose = PETSC_FALSE;
-  bool operator==(const OperatorKey&) const = default;
-};
 
 struct Rcg {
   PetscInt k = default_deflation_dimension;
@@ -101,13 +101,6 @@ struct Rcg {
 
 Rcg* data_of(KSP ksp) { return static_cast<Rcg*>(ksp->data); }
 
-PetscErrorCode destroy_vecs(PetscInt n, Vec** vecs) {
-  PetscFunctionBegin;
-  if (*vecs) PetscCall(VecDestroyVecs(n, vecs));
-  *vecs = nullptr;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 PetscErrorCode free_space(Rcg* d) {
   PetscFunctionBegin;
   PetscCall(destroy_vecs(d->allocated_k, &d->W));
@@ -125,36 +118,6 @@ PetscErrorCode free_directions(Rcg* d) {
   PetscCall(destroy_vecs(d->allocated_l, &d->P));
   d->allocated_l = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-PetscErrorCode current_operator_key(KSP ksp, OperatorKey* key) {
-  Mat amat = nullptr, pmat = nullptr;
-  PetscFunctionBegin;
-  PetscCall(PCGetOperators(ksp->pc, &amat, &pmat));
-  PetscCall(PetscObjectGetId(reinterpret_cast<PetscObject>(amat), &key->amat_id));
-  PetscCall(PetscObjectStateGet(reinterpret_cast<PetscObject>(amat), &key->amat_state));
-  PetscCall(PetscObjectGetId(reinterpret_cast<PetscObject>(pmat), &key->pmat_id));
-  PetscCall(PetscObjectStateGet(reinterpret_cast<PetscObject>(pmat), &key->pmat_state));
-  key->transpose = ksp->transpose_solve;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-// Set ksp->reason (and return) on a NaN or Inf, telling a failed preconditioner apart (PETSc's
-// KSPCheckDot / KSPCheckNorm).
-PetscErrorCode check_dot(KSP ksp, PetscScalar value) {
-  PetscFunctionBegin;
-  KSPCheckDot(ksp, value);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-PetscErrorCode check_norm(KSP ksp, PetscReal value) {
-  PetscFunctionBegin;
-  KSPCheckNorm(ksp, value);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-bool diverged_on_nan(KSP ksp) {
-  return ksp->reason == KSP_DIVERGED_NANORINF || ksp->reason == KSP_DIVERGED_PC_FAILED;
 }
 
 PetscErrorCode KSPSetUp_RCG(KSP ksp) {
@@ -639,17 +602,10 @@ PetscErrorCode KSPView_RCG(KSP ksp, PetscViewer viewer) {
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-bool is_rcg(KSP ksp) {
-  PetscBool same = PETSC_FALSE;
-  KOLMO_PETSC_CALL(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(ksp), ksp_type_rcg, &same));
-  return same == PETSC_TRUE;
-}
+bool is_rcg(KSP ksp) { return recycling::is_type(ksp, ksp_type_rcg); }
 
 Rcg* checked_data(KSP ksp) {
-  KOLMO_CHECK(ksp != nullptr, "rcg: null KSP");
-  KSPType type = nullptr;
-  KOLMO_PETSC_CALL(KSPGetType(ksp, &type));
-  KOLMO_CHECK(is_rcg(ksp), "rcg: the KSP is of type '" << (type ? type : "(not set)") << "', not 'rcg'");
+  recycling::require_type(ksp, ksp_type_rcg);
   return data_of(ksp);
 }
 
