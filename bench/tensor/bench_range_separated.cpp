@@ -3,6 +3,7 @@
 //
 //   bench_range_separated [--eps E] [--split S] [--points P] [--grid-n N] [--optimal-n N]
 //                         [--sizes 100,1000] [--no-grid-route] [--no-scaling]
+//                         [--kernel sinc|compressed]   (the Gaussian sum for 1/r; default compressed)
 //   mpirun -n 2 bench_range_separated     (the full-grid expansion at the end runs in slabs)
 //
 // (b) Per N: the Chebyshev-Tucker build from the CP form (1-D Chebyshev coefficients of every
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
   Index npoints = 10000, grid_n = 1024, optimal_n = 128;
   std::vector<Index> sizes{100, 1000};
   bool grid_route = true, scaling = true;
+  GaussianSumMethod kernel_method = GaussianSumMethod::compressed;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--eps" && i + 1 < argc) eps = std::stod(argv[++i]);
@@ -113,11 +115,15 @@ int main(int argc, char** argv) {
     else if (a == "--optimal-n" && i + 1 < argc) optimal_n = std::stol(argv[++i]);
     else if (a == "--sizes" && i + 1 < argc) sizes = parse_list(argv[++i]);
     else if (a == "--no-grid-route") grid_route = false;
+    else if (a == "--kernel" && i + 1 < argc) {
+      const std::string k = argv[++i];
+      kernel_method = k == "sinc" ? GaussianSumMethod::sinc : GaussianSumMethod::compressed;
+    }
     else if (a == "--no-scaling") scaling = false;
     else {
       if (root)
         std::fprintf(stderr, "usage: %s [--eps E] [--split S] [--points P] [--grid-n N] [--optimal-n N] "
-                             "[--sizes 100,1000] [--no-grid-route] [--no-scaling]\n", argv[0]);
+                             "[--sizes 100,1000] [--no-grid-route] [--no-scaling] [--kernel sinc|compressed]\n", argv[0]);
       return 2;
     }
   }
@@ -126,6 +132,7 @@ int main(int argc, char** argv) {
   options.eps = eps;
   options.split_width = split;
   options.box = box;
+  options.kernel_method = kernel_method;
   std::mt19937_64 prng(4242);
   std::uniform_real_distribution<double> u(-10.0, 10.0);
   Eigen::MatrixXd points(3, npoints);
@@ -135,8 +142,8 @@ int main(int argc, char** argv) {
     const RangeSeparatedPotential probe(random_charges(2, 1), options);
     std::printf("Range-separated Newton potential, N random +-1 charges in [-8,8]^3, box [-10,10]^3, "
                 "eps %.0e, split width %g (one core)\n", eps, split);
-    std::printf("kernel: %ld Gaussians on [%.3g, %.3g] (%ld short range, %ld long range), short-range cutoff %.3f\n\n",
-                static_cast<long>(probe.kernel().terms()), 1e-3 * std::sqrt(3.0) * 20.0, std::sqrt(3.0) * 20.0,
+    std::printf("kernel (%s): %ld Gaussians on [%.3g, %.3g] (%ld short range, %ld long range), short-range cutoff %.3f\n\n",
+                to_string(kernel_method), static_cast<long>(probe.kernel().terms()), 1e-3 * std::sqrt(3.0) * 20.0, std::sqrt(3.0) * 20.0,
                 static_cast<long>(probe.short_range_kernel().terms()),
                 static_cast<long>(probe.long_range_kernel().terms()), probe.cutoff());
     std::printf("(b) %-6s %-9s %-10s %-9s %-10s %-10s %-10s %-10s | %-10s %-9s %-8s | %-12s %-9s\n", "N", "CP rank",

@@ -241,7 +241,7 @@ RangeSeparatedPotential::RangeSeparatedPotential(ParticleSet particles,
                                                << rep.r_min << " is not below the box diameter "
                                                << rep.r_max);
   const double kernel_eps = options.kernel_eps > 0.0 ? options.kernel_eps : options.eps;
-  kernel_ = newton_gaussian_sum(rep.r_min, rep.r_max, kernel_eps, &rep.kernel);
+  kernel_ = newton_gaussian_sum(rep.r_min, rep.r_max, kernel_eps, options.kernel_method, &rep.kernel);
   std::tie(short_, long_) = split_by_width(kernel_, split_width_);
   cutoff_ = short_.terms() > 0 ? short_.cutoff_radius(kernel_eps / (8.0 * split_width_)) : 0.0;
   rep.seconds_kernel = seconds_since(start);

@@ -66,11 +66,14 @@ struct RangeSeparatedOptions {
   Box box;
   /// Chebyshev node caps of the long-range build.
   Index max_points = 513;
+  /// How the Gaussian sum for 1/r is built (compressed: fewer terms, so a smaller CP rank of the
+  /// long range; sinc: the former rule).
+  GaussianSumMethod kernel_method = GaussianSumMethod::compressed;
 };
 
 /// What a build did.
 struct RangeSeparatedReport {
-  SincGaussianReport kernel;      ///< the sinc quadrature of 1/r
+  SincGaussianReport kernel;      ///< the quadrature of 1/r (method, step, verified error)
   ChebyshevTuckerReport tucker;   ///< nodes per dimension and the core ST-HOSVD of the long range
   double r_min = 0.0, r_max = 0.0;  ///< the kernel's range
   double seconds_kernel = 0.0, seconds_long_range = 0.0;  ///< wall times of the two stages

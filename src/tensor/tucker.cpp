@@ -343,8 +343,7 @@ TuckerTensor rhosvd(const CpTensor& x, const TuckerOptions& options, HosvdReport
   check_eps(options);
   const int d = x.order();
   const Index big_r = x.rank();
-  // Normalise the columns so that the weights carry the magnitudes (the error bound of the
-  // side-matrix truncation is in terms of ||weights||_2 of the normalised form).
+  // Normalise the columns so that the weights carry the magnitudes.
   Eigen::VectorXd weights = x.weights;
   std::vector<Eigen::MatrixXd> factors = x.factors;
   for (auto& f : factors)
@@ -354,11 +353,16 @@ TuckerTensor rhosvd(const CpTensor& x, const TuckerOptions& options, HosvdReport
       weights[nu] *= c;
     }
   const double weight_norm = weights.norm();
+  // The bases: left singular vectors of the side matrices, weighted (U_n diag(|w|): a term counts
+  // with its size in X) unless the rigorous bound below is asked for, which is stated for the
+  // unweighted ones.
   std::vector<ModeSvd> svds;
-  for (const auto& f : factors) svds.push_back(left_svd(f));
+  for (const auto& f : factors)
+    svds.push_back(left_svd(options.rhosvd_bound ? f : Eigen::MatrixXd(f * weights.cwiseAbs().asDiagonal())));
 
   // The core of X in orthonormal bases Z_n (r_n columns) is sum_nu w_nu o_n Z_n^T u_n,nu; its
-  // norm never exceeds ||X||.
+  // norm never exceeds ||X||. The bases are nested (leading columns of one SVD), so a core at
+  // smaller ranks is a sub-block of one at larger ranks.
   const auto core_for = [&](const std::vector<Index>& ranks, std::vector<Eigen::MatrixXd>& bases) {
     bases.clear();
     std::vector<Eigen::MatrixXd> reduced;
@@ -369,25 +373,41 @@ TuckerTensor rhosvd(const CpTensor& x, const TuckerOptions& options, HosvdReport
     }
     return form_cp(weights, reduced);
   };
-  // A lower bound of ||X|| from small bases (those that hold all but 1e-8 of each side matrix's
-  // energy), so that the truncation below is relative to ||X|| without the O(R^2) Gram matrices
-  // that the exact norm would take.
   std::vector<Index> ranks(static_cast<std::size_t>(d));
   std::vector<Eigen::MatrixXd> bases;
-  for (int n = 0; n < d; ++n) {
-    const auto& sigma = svds[static_cast<std::size_t>(n)].sigma;
-    ranks[static_cast<std::size_t>(n)] = truncation_rank(sigma, 1e-8 * sigma.squaredNorm());
+  double lower_bound = 0.0;
+  if (options.reference_norm <= 0.0) {
+    // A lower bound of ||X|| from small bases, so that the truncation below is relative to ||X||
+    // without the O(R^2) Gram matrices of the exact norm. The weighted bases capture X's energy
+    // early, so ranks holding all but 1e-6 of it are small (their core costs R r^3); the
+    // rigorous route keeps the former 1e-8 of the unweighted side matrices.
+    const double keep = options.rhosvd_bound ? 1e-8 : 1e-6;
+    for (int n = 0; n < d; ++n) {
+      const auto& sigma = svds[static_cast<std::size_t>(n)].sigma;
+      ranks[static_cast<std::size_t>(n)] = truncation_rank(sigma, keep * sigma.squaredNorm());
+    }
+    lower_bound = core_for(ranks, bases).norm();
   }
-  const double lower_bound = core_for(ranks, bases).norm();
   const double reference = options.reference_norm > 0.0 ? options.reference_norm : lower_bound;
-  // Truncating side matrix n to the tail t_n changes X by at most ||w||_2 sum_n sqrt(t_n): give
-  // this step 10% of the tolerance and the ST-HOSVD of the core the remaining 90%.
+  // Stage 1 gets 10% of the tolerance, the ST-HOSVD of the core the remaining 90%.
   const double stage1 = 0.1 * options.eps * reference;
-  const double budget1 = weight_norm > 0.0 ? std::pow(stage1 / (d * weight_norm), 2)
-                                           : std::numeric_limits<double>::infinity();
+  double budget1 = std::numeric_limits<double>::infinity();
+  if (options.rhosvd_bound) {
+    // Truncating side matrix n to the tail t_n changes X by at most ||w||_2 sum_n sqrt(t_n)
+    // (Cauchy-Schwarz over the terms): rigorous, but blind to terms that cancel (charges of both
+    // signs), so the ranks stay near the side matrices' numerical rank.
+    if (weight_norm > 0.0) budget1 = std::pow(stage1 / (d * weight_norm), 2);
+  } else {
+    // The discarded energy of the weighted side matrix, ||(I - P_n) U_n |W| ||_F^2, is the
+    // discarded energy of the mode-n unfolding U_n W K_n^T (K_n the Khatri-Rao product of the
+    // other normalised factors) when K_n has orthonormal columns, and what the truncation of X
+    // by eps ||X|| would allow per mode: the eps ||X|| criterion applied to the factors.
+    budget1 = stage1 * stage1 / d;
+  }
   for (int n = 0; n < d; ++n)
     ranks[static_cast<std::size_t>(n)] = truncation_rank(svds[static_cast<std::size_t>(n)].sigma, budget1);
   const DenseTensor core = core_for(ranks, bases);
+  // Always recompress the core (ST-HOSVD), relative to the better of the two norm estimates.
   TuckerOptions second = options;
   second.eps = 0.9 * options.eps;
   second.reference_norm =

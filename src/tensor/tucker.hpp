@@ -43,6 +43,10 @@ struct TuckerOptions {
   SvdKernel kernel = SvdKernel::automatic;
   /// The smallest relative tolerance for which the automatic kernel takes the Gram route.
   double gram_min_eps = 1e-6;
+  /// rhosvd() only: choose the side-matrix ranks by the rigorous bound ||w||_2 sum_n sqrt(t_n)
+  /// (the former behaviour: safe, but ranks near the side matrices' numerical rank when terms
+  /// cancel) instead of the eps ||X|| criterion on the weighted side matrices (the default).
+  bool rhosvd_bound = false;
 };
 
 /// Diagnostics of an ST-HOSVD (or of the recompression inside another algorithm).
@@ -143,12 +147,16 @@ struct CpTensor {
   void validate() const;
 };
 
-/// Reduced HOSVD of a CP tensor, without forming it: truncated SVDs of the (column-normalised)
-/// side matrices U_n (the error of this step is at most ||lambda||_2 sum_n sqrt(discarded_n),
-/// given 10% of the budget, relative to a lower bound of ||X|| from a core in small bases), the
-/// small core formed from the projected factors, and an ST-HOSVD of that core (the remaining
-/// 90%). Cost O(sum_n I_n R min(I_n, R) + R prod_n r_n); never forms an R x R matrix, so R may be
-/// large (sums over many particles). Factors orthonormal. `report` describes the core ST-HOSVD.
+/// Reduced HOSVD of a CP tensor, without forming it: truncated SVDs of the side matrices
+/// U_n diag(|w|) (columns normalised, the weights carrying the magnitudes), each truncated by the
+/// eps ||X|| criterion (discarded energy <= (0.1 eps ||X||)^2 / d per mode, ||X|| estimated from
+/// below by the core in small bases), the small core formed from the projected factors, and
+/// always an ST-HOSVD of that core (the remaining 90% of eps). The side-matrix criterion is exact
+/// when the Khatri-Rao products of the other factors have orthonormal columns and is not a bound
+/// otherwise; options.rhosvd_bound selects the rigorous (and for cancelling terms expensive)
+/// bound instead. Cost O(sum_n I_n R min(I_n, R) + R prod_n r_n); never forms an R x R matrix,
+/// so R may be large (sums over many particles). Factors orthonormal. `report` describes the
+/// core ST-HOSVD.
 TuckerTensor rhosvd(const CpTensor& x, const TuckerOptions& options = {},
                     HosvdReport* report = nullptr);
 

@@ -145,6 +145,35 @@ TEST_CASE("the long-range Tucker rank grows only slowly with the number of charg
                 p200.long_range_potential(x)) <= 5 * options.eps);
 }
 
+TEST_CASE("the compressed kernel keeps potential and field accurate with fewer Gaussians", "[tensor][particles]") {
+  const ParticleSet p = random_charges(40, 4.0, 3);
+  RangeSeparatedOptions options;
+  options.eps = 1e-6;
+  options.split_width = 0.7;
+  options.box = Box::cube(3, -6.0, 6.0);
+  options.kernel_method = GaussianSumMethod::sinc;
+  RangeSeparatedReport sinc_report, report;
+  const RangeSeparatedPotential sinc(p, options, &sinc_report);
+  options.kernel_method = GaussianSumMethod::compressed;
+  const RangeSeparatedPotential pot(p, options, &report);
+  CHECK(report.kernel.method == GaussianSumMethod::compressed);
+  CHECK(sinc_report.kernel.method == GaussianSumMethod::sinc);
+  INFO("kernel terms: sinc " << sinc.kernel().terms() << ", compressed " << pot.kernel().terms()
+                             << "; long range " << sinc.long_range_kernel().terms() << ", "
+                             << pot.long_range_kernel().terms());
+  CHECK(pot.kernel().terms() < sinc.kernel().terms());
+  CHECK(pot.long_range_kernel().terms() < sinc.long_range_kernel().terms());
+  const Eigen::MatrixXd y = away_from(p, random_points(pot.box(), 3000, 21), 0.05);
+  REQUIRE(y.cols() > 2500);
+  const Eigen::VectorXd phi = direct_potential(p, y);
+  const Eigen::MatrixXd e = direct_field(p, y);
+  for (const RangeSeparatedPotential* q : {&sinc, &pot}) {
+    CHECK(max_rel(direct_potential(p, y, &q->long_range_kernel()), q->long_range_potential(y)) <= 5 * options.eps);
+    CHECK(max_rel(phi, q->potential(y)) <= 5 * options.eps);
+    CHECK(max_rel(e, q->field(y)) <= 5 * options.eps);
+  }
+}
+
 TEST_CASE("particle files: CSV and HDF5, and their errors", "[tensor][particles]") {
   const std::string csv = "test_rsp_particles.csv";
   {

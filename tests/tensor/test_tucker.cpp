@@ -201,6 +201,63 @@ TEST_CASE("RHOSVD of CP input equals ST-HOSVD of the formed tensor", "[tensor][t
   }
 }
 
+TEST_CASE("RHOSVD of cancelling +- charges: grid ranks and eps without the rigorous bound's cost", "[tensor][tucker]") {
+  // Dipoles: +1 and -1 charges 0.25 apart, each a sum of three Gaussians of widths 1, 2, 4 on a
+  // 40^3 grid of [-8, 8]^3. The terms nearly cancel (||X|| is a small fraction of the sum of the
+  // terms' norms), which the side matrices cannot see.
+  const Index n = 40, dipoles = 25;
+  const Eigen::VectorXd grid = Eigen::VectorXd::LinSpaced(n, -8.0, 8.0);
+  const double widths[] = {1.0, 2.0, 4.0};
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(-5.0, 5.0);
+  CpTensor cp;
+  cp.weights.resize(2 * dipoles * 3);
+  cp.factors.assign(3, Eigen::MatrixXd(n, 2 * dipoles * 3));
+  double term_norms = 0.0;
+  for (Index i = 0; i < dipoles; ++i) {
+    const Eigen::Vector3d c(u(rng), u(rng), u(rng));
+    const Eigen::Vector3d shift = 0.25 * Eigen::Vector3d(u(rng), u(rng), u(rng)).normalized();
+    for (int sign = 0; sign < 2; ++sign)
+      for (int k = 0; k < 3; ++k) {
+        const Index col = (2 * i + sign) * 3 + k;
+        cp.weights[col] = sign == 0 ? 1.0 : -1.0;
+        double norm = 1.0;
+        for (int l = 0; l < 3; ++l) {
+          const double centre = c[l] + (sign == 0 ? 0.0 : shift[l]);
+          cp.factors[static_cast<std::size_t>(l)].col(col) =
+              (-(grid.array() - centre).square() / (widths[k] * widths[k])).exp().matrix();
+          norm *= cp.factors[static_cast<std::size_t>(l)].col(col).norm();
+        }
+        term_norms += norm;
+      }
+  }
+  const DenseTensor x = cp.full();
+  REQUIRE(x.norm() < 0.1 * term_norms);
+  for (const double eps : {1e-4, 1e-6, 1e-8}) {
+    INFO("eps " << eps);
+    TuckerOptions options;
+    options.eps = eps;
+    options.kernel = SvdKernel::qr;
+    const Dims grid_ranks = st_hosvd(x, options).ranks();
+    HosvdReport report, bound_report;
+    const TuckerTensor reduced = rhosvd(cp, options, &report);
+    TuckerOptions bound = options;
+    bound.rhosvd_bound = true;
+    const TuckerTensor safe = rhosvd(cp, bound, &bound_report);
+    const Dims ranks = reduced.ranks();
+    for (std::size_t l = 0; l < 3; ++l) {
+      INFO("mode " << l << ": rhosvd " << ranks[l] << ", grid ST-HOSVD " << grid_ranks[l] << ", core "
+                   << report.singular_values[l].size() << " (rigorous bound: "
+                   << bound_report.singular_values[l].size() << ")");
+      CHECK(std::abs(ranks[l] - grid_ranks[l]) <= 2);
+      // The core before its recompression: never larger than the rigorous bound's.
+      CHECK(report.singular_values[l].size() <= bound_report.singular_values[l].size());
+    }
+    CHECK(relative_error(x, reduced) <= eps);
+    CHECK(relative_error(x, safe) <= eps);
+  }
+}
+
 TEST_CASE("recompression, sums, Hadamard products and inner products", "[tensor][tucker]") {
   TuckerOptions options;
   options.eps = 1e-12;
