@@ -26,3 +26,10 @@ if(NOT TARGET Kolmo::hdf5)
   target_link_libraries(Kolmo::hdf5 INTERFACE ${HDF5_C_LIBRARIES} ${HDF5_LIBRARIES})
   target_compile_definitions(Kolmo::hdf5 INTERFACE ${HDF5_DEFINITIONS} H5_USE_110_API)
 endif()
+# Optional TorchScript backend of the learned preconditioner (model "torchscript"), off by default.
+# Debian: apt-get install libtorch-dev (TorchConfig.cmake in /usr/lib/<triplet>/cmake/Torch). Torch
+# is linked privately into the shared library, so downstream users do not need to find it.
+option(KOLMO_WITH_TORCH "Build the TorchScript learned-preconditioner backend (libtorch)" OFF)
+if(KOLMO_WITH_TORCH AND NOT TARGET torch)
+  find_package(Torch REQUIRED)
+endif()

@@ -9,6 +9,11 @@ packages=(
   libeigen3-dev libyaml-cpp-dev libmuparser-dev libfftw3-dev catch2
   freefem++ gnuplot-nox hdf5-tools
 )
+# Opt-in: KOLMO_WITH_TORCH=1 also installs the TorchScript backend's libtorch and the PyTorch used
+# by examples/learned_torch (large; configure with -DKOLMO_WITH_TORCH=ON).
+if [ "${KOLMO_WITH_TORCH:-0}" = "1" ]; then
+  packages+=(libtorch-dev python3-torch python3-h5py)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

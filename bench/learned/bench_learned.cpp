@@ -2,31 +2,39 @@
 // preconditioning) on variable-coefficient 2-D Darcy systems (tests/solvers/test_pc_problems.hpp).
 // A program that prints its tables (not a test); README.md quotes a run and the command.
 //
-//   bench_learned [-n 128] [-train_n 64] [-train 8] [-test 4] [-bandit_systems 3000]
-//                 [-bandit_n 32] [-smoke]
+//   bench_learned [-cases 2d,3d,tb,bandit] [-n 128] [-train_n 64] [-train 8] [-test 4]
+//                 [-n3d 64] [-train3d_n 20] [-train3d 6] [-test3d 2]
+//                 [-tb_cells 256] [-tb_train_cells 64] [-tb_train 12] [-tb_test 4]
+//                 [-bandit_systems 3000] [-bandit_n 32] [-smoke]
 //
 // 1. Fit learned_ic on `train` Darcy draws (train_n^2 cells, two right-hand sides each), report
 //    the loss before and after and the fit time.
 // 2. On `test` unseen draws of the same distribution (n^2 cells): CG to rtol 1e-8 with Jacobi,
 //    IC(0), ILU(0), GAMG, BoomerAMG, the learned IC at its IC(0) start and fitted, and the
 //    Chebyshev / least-squares polynomials: mean iterations, products with A, setup and solve time.
+//    The same (without the least-squares polynomial) on 3-D Darcy (fitted on 3-D draws) and on
+//    the thermal_block problem (fitted on thermal_block parameter draws on a coarser grid).
 // 3. Over `bandit_systems` small Darcy systems with a random contrast: CG + SSOR(omega), omega from
 //    a bandit (EXP3, Tsallis-INF, contextual Tsallis-INF on the log diagonal contrast) against
 //    Gauss-Seidel (omega = 1), the best fixed omega in hindsight and the per-instance best.
 #include <petscksp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "core/case_file.hpp"
 #include "core/environment.hpp"
 #include "core/error.hpp"
 #include "core/mpi.hpp"
 #include "core/petsc_handle.hpp"
+#include "operators/problem_factory.hpp"
 #include "solvers/learned_ic_model.hpp"
 #include "solvers/pc_learned.hpp"
 #include "solvers/register_solvers.hpp"
@@ -101,13 +109,85 @@ Result run(MPI_Comm comm, const Config& c, int index, Mat a, Vec b) {
   return r;
 }
 
+// A test system of one table.
+struct TestSystem {
+  MatHandle a;
+  VecHandle b;
+};
+
+// Fit learned_ic to `data` and print the fit.
+std::shared_ptr<LearnedIcModel> fit_learned_ic(MPI_Comm comm, const TrainingData& data,
+                                               const std::string& what, int iterations) {
+  auto fitted = std::make_shared<LearnedIcModel>();
+  fitted->set_max_iterations(iterations);
+  const double t0 = MPI_Wtime();
+  const FitReport fit = fitted->fit(data);
+  const double fit_seconds = MPI_Wtime() - t0;
+  KOLMO_PETSC_CALL(PetscPrintf(comm,
+      "== learned_ic fit: %s, %d ranks\n"
+      "loss %.4e -> %.4e in %d L-BFGS iterations (%d loss evaluations), %.2f s\n",
+      what.c_str(), comm_size(comm), fit.initial_loss, fit.final_loss, fit.iterations,
+      fit.loss_evaluations, fit_seconds));
+  KOLMO_PETSC_CALL(PetscPrintf(comm, "weights (theta | psi | chi):"));
+  for (Eigen::Index i = 0; i < fitted->weights().size(); ++i)
+    KOLMO_PETSC_CALL(PetscPrintf(comm, " %.3f", fitted->weights()(i)));
+  KOLMO_PETSC_CALL(PetscPrintf(comm, "\n\n"));
+  return fitted;
+}
+
+// The preconditioners of every table; the first two are IC(0) (index 1) and the fitted model
+// (index 6), which the summary line compares.
+std::vector<Config> standard_configs(MPI_Comm comm, std::shared_ptr<LearnedIcModel> fitted,
+                                     bool with_lsq) {
+  const bool serial = comm_size(comm) == 1;
+  std::vector<Config> configs = {
+      {"Jacobi", "-pc_type jacobi", 1, nullptr},
+      {"IC(0)", serial ? "-pc_type icc" : "-pc_type bjacobi -sub_pc_type icc", 1, nullptr},
+      {"ILU(0)", serial ? "-pc_type ilu" : "-pc_type bjacobi -sub_pc_type ilu", 1, nullptr},
+      {"GAMG", "-pc_type gamg", 1, nullptr},
+      {"BoomerAMG", "-pc_type hypre -pc_hypre_type boomeramg", 1, nullptr},
+      {"learned_ic start", "-pc_type kolmo_learned", 1, std::make_shared<LearnedIcModel>()},
+      {"learned_ic fitted", "-pc_type kolmo_learned", 1, std::move(fitted)},
+      {"Chebyshev deg 8", "-pc_type kolmo_poly -pc_kolmo_poly_degree 8", 8, nullptr},
+  };
+  if (with_lsq)
+    configs.push_back({"LSQ poly deg 8",
+                       "-pc_type kolmo_poly -pc_kolmo_poly_type lsq -pc_kolmo_poly_degree 8", 8,
+                       nullptr});
+  return configs;
+}
+
+// CG with every configuration on every system; print the means.
+void compare(MPI_Comm comm, const std::string& title, const std::vector<Config>& configs,
+             const std::vector<TestSystem>& systems) {
+  std::vector<Result> mean(configs.size());
+  const double count = static_cast<double>(systems.size());
+  for (const TestSystem& sys : systems)
+    for (std::size_t c = 0; c < configs.size(); ++c) {
+      const Result r = run(comm, configs[c], static_cast<int>(c), sys.a, sys.b);
+      mean[c].iterations += r.iterations / count;
+      mean[c].setup += r.setup / count;
+      mean[c].solve += r.solve / count;
+      mean[c].converged = mean[c].converged && r.converged;
+    }
+  KOLMO_PETSC_CALL(PetscPrintf(comm,
+      "== CG to rtol 1e-8 on %s, %d ranks (means)\n%-20s %10s %12s %10s %10s %10s\n",
+      title.c_str(), comm_size(comm), "preconditioner", "iterations", "A products", "setup s",
+      "solve s", "total s"));
+  for (std::size_t c = 0; c < configs.size(); ++c)
+    KOLMO_PETSC_CALL(PetscPrintf(comm, "%-20s %10.1f %12.0f %10.4f %10.4f %10.4f%s\n",
+        configs[c].label.c_str(), mean[c].iterations,
+        mean[c].iterations * configs[c].products_per_iteration, mean[c].setup, mean[c].solve,
+        mean[c].setup + mean[c].solve, mean[c].converged ? "" : "  (not converged)"));
+  KOLMO_PETSC_CALL(PetscPrintf(comm, "learned_ic fitted vs IC(0): %.2fx fewer iterations\n\n",
+                               mean[1].iterations / mean[6].iterations));
+}
+
 void learned_benchmark(MPI_Comm comm, bool smoke) {
   const PetscInt n = int_option("-n", smoke ? 24 : 128);
   const PetscInt train_n = int_option("-train_n", smoke ? 16 : 64);
   const PetscInt train = int_option("-train", smoke ? 2 : 8);
   const PetscInt tests = int_option("-test", smoke ? 1 : 4);
-  int size = 1;
-  MPI_Comm_size(comm, &size);
 
   TrainingData data;
   for (PetscInt s = 0; s < train; ++s) {
@@ -119,57 +199,196 @@ void learned_benchmark(MPI_Comm comm, bool smoke) {
     }
     data.systems.push_back(std::move(sys));
   }
-  auto fitted = std::make_shared<LearnedIcModel>();
-  fitted->set_max_iterations(smoke ? 5 : 40);
-  const double t0 = MPI_Wtime();
-  const FitReport fit = fitted->fit(data);
-  const double fit_seconds = MPI_Wtime() - t0;
-  KOLMO_PETSC_CALL(PetscPrintf(comm,
-      "== learned_ic fit: %d training draws of %dx%d (2 rhs each), %d ranks\n"
-      "loss %.4e -> %.4e in %d L-BFGS iterations (%d loss evaluations), %.2f s\n",
-      static_cast<int>(train), static_cast<int>(train_n), static_cast<int>(train_n), size,
-      fit.initial_loss, fit.final_loss, fit.iterations, fit.loss_evaluations, fit_seconds));
-  KOLMO_PETSC_CALL(PetscPrintf(comm, "weights (theta | psi | chi):"));
-  for (Eigen::Index i = 0; i < fitted->weights().size(); ++i)
-    KOLMO_PETSC_CALL(PetscPrintf(comm, " %.3f", fitted->weights()(i)));
-  KOLMO_PETSC_CALL(PetscPrintf(comm, "\n\n"));
+  std::ostringstream what;
+  what << train << " training draws of " << train_n << "x" << train_n << " (2 rhs each)";
+  auto fitted = fit_learned_ic(comm, data, what.str(), smoke ? 5 : 40);
 
-  const bool serial = size == 1;
-  std::vector<Config> configs = {
-      {"Jacobi", "-pc_type jacobi", 1, nullptr},
-      {"IC(0)", serial ? "-pc_type icc" : "-pc_type bjacobi -sub_pc_type icc", 1, nullptr},
-      {"ILU(0)", serial ? "-pc_type ilu" : "-pc_type bjacobi -sub_pc_type ilu", 1, nullptr},
-      {"GAMG", "-pc_type gamg", 1, nullptr},
-      {"BoomerAMG", "-pc_type hypre -pc_hypre_type boomeramg", 1, nullptr},
-      {"learned_ic start", "-pc_type kolmo_learned", 1, std::make_shared<LearnedIcModel>()},
-      {"learned_ic fitted", "-pc_type kolmo_learned", 1, fitted},
-      {"Chebyshev deg 8", "-pc_type kolmo_poly -pc_kolmo_poly_degree 8", 8, nullptr},
-      {"LSQ poly deg 8", "-pc_type kolmo_poly -pc_kolmo_poly_type lsq -pc_kolmo_poly_degree 8", 8, nullptr},
-  };
-  std::vector<Result> mean(configs.size());
+  std::vector<TestSystem> systems;
   for (PetscInt s = 0; s < tests; ++s) {
-    MatHandle a = testing::darcy_matrix(comm, n, 5000 + static_cast<std::uint64_t>(s));
-    VecHandle b = testing::darcy_rhs(a, n, static_cast<int>(s % 2), static_cast<std::uint64_t>(s) + 77);
-    for (std::size_t c = 0; c < configs.size(); ++c) {
-      const Result r = run(comm, configs[c], static_cast<int>(c), a, b);
-      mean[c].iterations += r.iterations / tests;
-      mean[c].setup += r.setup / tests;
-      mean[c].solve += r.solve / tests;
-      mean[c].converged = mean[c].converged && r.converged;
-    }
+    TestSystem sys;
+    sys.a = testing::darcy_matrix(comm, n, 5000 + static_cast<std::uint64_t>(s));
+    sys.b = testing::darcy_rhs(sys.a, n, static_cast<int>(s % 2), static_cast<std::uint64_t>(s) + 77);
+    systems.push_back(std::move(sys));
   }
-  KOLMO_PETSC_CALL(PetscPrintf(comm,
-      "== CG to rtol 1e-8 on %d unseen Darcy draws of %dx%d, %d ranks (means)\n"
-      "%-20s %10s %12s %10s %10s %10s\n", static_cast<int>(tests), static_cast<int>(n),
-      static_cast<int>(n), size, "preconditioner", "iterations", "A products", "setup s", "solve s",
-      "total s"));
-  for (std::size_t c = 0; c < configs.size(); ++c)
-    KOLMO_PETSC_CALL(PetscPrintf(comm, "%-20s %10.1f %12.0f %10.4f %10.4f %10.4f%s\n",
-        configs[c].label.c_str(), mean[c].iterations,
-        mean[c].iterations * configs[c].products_per_iteration, mean[c].setup, mean[c].solve,
-        mean[c].setup + mean[c].solve, mean[c].converged ? "" : "  (not converged)"));
-  KOLMO_PETSC_CALL(PetscPrintf(comm, "learned_ic fitted vs IC(0): %.2fx fewer iterations\n\n",
-                               mean[1].iterations / mean[6].iterations));
+  std::ostringstream title;
+  title << tests << " unseen Darcy draws of " << n << "x" << n;
+  compare(comm, title.str(), standard_configs(comm, fitted, true), systems);
+}
+
+// 3-D variable-coefficient Darcy: cell-centred finite volumes on an n^3 grid of the unit cube,
+// Dirichlet boundary, harmonic face averages of the log-normal-like coefficient
+//   log k = s * sum_{p,q,r < 3, not all 0} xi_pqr cos(pi p x) cos(pi q y) cos(pi r z) / (1 + p^2 + q^2 + r^2),
+// xi_pqr standard normal from `seed` (the 3-D analogue of tests/solvers/test_pc_problems.hpp;
+// matrix scaled by 1/h, so entries are harmonic means of k). Collective.
+MatHandle darcy3d_matrix(MPI_Comm comm, PetscInt n, std::uint64_t seed, double s = 1.5) {
+  std::mt19937_64 rng(seed * 7919 + 23);
+  std::normal_distribution<double> normal;
+  constexpr int modes = 3;
+  double xi[modes][modes][modes];
+  for (auto& plane : xi)
+    for (auto& row : plane)
+      for (double& v : row) v = normal(rng);
+  const auto cells = static_cast<std::size_t>(n);
+  std::vector<double> waves(modes * cells);  // cos(pi p (i + 1/2) / n)
+  for (int p = 0; p < modes; ++p)
+    for (std::size_t i = 0; i < cells; ++i)
+      waves[p * cells + i] = std::cos(M_PI * p * (static_cast<double>(i) + 0.5) / static_cast<double>(n));
+  PetscInt low = 0, high = 0;
+  MatHandle a;
+  KOLMO_PETSC_CALL(MatCreateAIJ(comm, PETSC_DECIDE, PETSC_DECIDE, n * n * n, n * n * n, 7, nullptr,
+                                6, nullptr, a.out()));
+  KOLMO_PETSC_CALL(MatGetOwnershipRange(a, &low, &high));
+  auto coefficient = [&](PetscInt cell) {
+    const auto i = static_cast<std::size_t>(cell % n), j = static_cast<std::size_t>((cell / n) % n),
+               k = static_cast<std::size_t>(cell / (n * n));
+    double g = 0;
+    for (int p = 0; p < modes; ++p)
+      for (int q = 0; q < modes; ++q)
+        for (int r = 0; r < modes; ++r)
+          if (p + q + r > 0)
+            g += xi[p][q][r] * waves[p * cells + i] * waves[q * cells + j] * waves[r * cells + k] /
+                 (1.0 + p * p + q * q + r * r);
+    return std::exp(s * g);
+  };
+  std::vector<PetscInt> cols;
+  std::vector<PetscScalar> vals;
+  for (PetscInt row = low; row < high; ++row) {
+    const PetscInt i = row % n, j = (row / n) % n, k = row / (n * n);
+    const double kc = coefficient(row);
+    cols.clear();
+    vals.clear();
+    double diag = 0;
+    auto neighbour = [&](bool inside, PetscInt col) {
+      if (inside) {
+        const double kn = coefficient(col), t = 2.0 * kc * kn / (kc + kn);
+        cols.push_back(col);
+        vals.push_back(-t);
+        diag += t;
+      } else {
+        diag += 2.0 * kc;  // Dirichlet face at half a cell
+      }
+    };
+    neighbour(k > 0, row - n * n);
+    neighbour(j > 0, row - n);
+    neighbour(i > 0, row - 1);
+    neighbour(i + 1 < n, row + 1);
+    neighbour(j + 1 < n, row + n);
+    neighbour(k + 1 < n, row + n * n);
+    cols.push_back(row);
+    vals.push_back(diag);
+    KOLMO_PETSC_CALL(MatSetValues(a, 1, &row, static_cast<PetscInt>(cols.size()), cols.data(),
+                                  vals.data(), INSERT_VALUES));
+  }
+  KOLMO_PETSC_CALL(MatAssemblyBegin(a, MAT_FINAL_ASSEMBLY));
+  KOLMO_PETSC_CALL(MatAssemblyEnd(a, MAT_FINAL_ASSEMBLY));
+  KOLMO_PETSC_CALL(MatSetOption(a, MAT_SPD, PETSC_TRUE));
+  return a;
+}
+
+// Right-hand side `which` of the 3-D systems: 0 a unit source, 1 a Gaussian bump whose centre
+// depends on `seed`; scaled by h^2 to match the matrix. Collective.
+VecHandle darcy3d_rhs(Mat a, PetscInt n, int which, std::uint64_t seed) {
+  VecHandle b;
+  KOLMO_PETSC_CALL(MatCreateVecs(a, b.out(), nullptr));
+  PetscInt low = 0, high = 0;
+  KOLMO_PETSC_CALL(VecGetOwnershipRange(b, &low, &high));
+  const double cx = 0.3 + 0.4 * static_cast<double>((seed * 37) % 11) / 10.0,
+               cy = 0.3 + 0.4 * static_cast<double>((seed * 53) % 13) / 12.0,
+               cz = 0.3 + 0.4 * static_cast<double>((seed * 71) % 7) / 6.0;
+  const double h = 1.0 / static_cast<double>(n);
+  PetscScalar* v = nullptr;
+  KOLMO_PETSC_CALL(VecGetArray(b, &v));
+  for (PetscInt g = low; g < high; ++g) {
+    const double x = (static_cast<double>(g % n) + 0.5) * h, y = (static_cast<double>((g / n) % n) + 0.5) * h,
+                 z = (static_cast<double>(g / (n * n)) + 0.5) * h;
+    const double r2 = (x - cx) * (x - cx) + (y - cy) * (y - cy) + (z - cz) * (z - cz);
+    v[g - low] = h * h * (which == 0 ? 1.0 : 20.0 * std::exp(-r2 / 0.01));
+  }
+  KOLMO_PETSC_CALL(VecRestoreArray(b, &v));
+  return b;
+}
+
+void learned_benchmark_3d(MPI_Comm comm, bool smoke) {
+  const PetscInt n = int_option("-n3d", smoke ? 10 : 64);
+  const PetscInt train_n = int_option("-train3d_n", smoke ? 8 : 20);
+  const PetscInt train = int_option("-train3d", smoke ? 2 : 6);
+  const PetscInt tests = int_option("-test3d", smoke ? 1 : 2);
+  TrainingData data;
+  for (PetscInt s = 0; s < train; ++s) {
+    TrainingSystem sys;
+    sys.matrix = darcy3d_matrix(comm, train_n, 300 + static_cast<std::uint64_t>(s));
+    for (int which = 0; which < 2; ++which) {
+      VecHandle b = darcy3d_rhs(sys.matrix, train_n, which, static_cast<std::uint64_t>(s));
+      sys.solutions.push_back(testing::darcy_solve(sys.matrix, b));
+    }
+    data.systems.push_back(std::move(sys));
+  }
+  std::ostringstream what;
+  what << train << " 3-D training draws of " << train_n << "^3 (2 rhs each)";
+  auto fitted = fit_learned_ic(comm, data, what.str(), smoke ? 5 : 30);
+  std::vector<TestSystem> systems;
+  for (PetscInt s = 0; s < tests; ++s) {
+    TestSystem sys;
+    sys.a = darcy3d_matrix(comm, n, 7000 + static_cast<std::uint64_t>(s));
+    sys.b = darcy3d_rhs(sys.a, n, static_cast<int>(s % 2), static_cast<std::uint64_t>(s) + 91);
+    systems.push_back(std::move(sys));
+  }
+  std::ostringstream title;
+  title << tests << " unseen 3-D Darcy draws of " << n << "^3";
+  compare(comm, title.str(), standard_configs(comm, fitted, false), systems);
+}
+
+// The thermal_block problem of examples/thermal_block (2 x 2 blocks, conductivities log-uniform in
+// [0.1, 1]) with `cells` x `cells` Q1 cells.
+std::unique_ptr<operators::ParametrizedProblem> thermal_block(MPI_Comm comm, PetscInt cells,
+                                                              CaseFile* c) {
+  std::ostringstream yaml;
+  yaml << "name: bench_thermal_block\nproblem:\n  type: thermal_block\n  blocks: [2, 2]\n"
+       << "  cells: " << cells << "\n  source: 1\nparameters:\n";
+  for (int i = 0; i < 4; ++i) yaml << "  - {name: mu" << i << ", range: [0.1, 1.0], scale: log}\n";
+  *c = parse_case_file(yaml.str(), "bench_thermal_block.yaml");
+  return operators::make_problem(comm, *c);
+}
+
+void learned_benchmark_thermal_block(MPI_Comm comm, bool smoke) {
+  const PetscInt cells = int_option("-tb_cells", smoke ? 16 : 256);
+  const PetscInt train_cells = int_option("-tb_train_cells", smoke ? 16 : 64);
+  const PetscInt train = int_option("-tb_train", smoke ? 2 : 12);
+  const PetscInt tests = int_option("-tb_test", smoke ? 1 : 4);
+  std::mt19937_64 rng(4242);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  auto draw = [&](const CaseFile& c) {
+    std::vector<double> t(c.parameters.dimension());
+    for (double& v : t) v = unit(rng);
+    return c.parameters.from_unit(t);
+  };
+  CaseFile train_case, test_case;
+  auto train_problem = thermal_block(comm, train_cells, &train_case);
+  auto test_problem = thermal_block(comm, cells, &test_case);
+  TrainingData data;
+  for (PetscInt s = 0; s < train; ++s) {
+    TrainingSystem sys;
+    train_problem->assemble_operator(draw(train_case), sys.matrix);
+    VecHandle b = train_problem->create_vector();
+    train_problem->assemble_rhs(draw(train_case), b);
+    sys.solutions.push_back(testing::darcy_solve(sys.matrix, b));
+    data.systems.push_back(std::move(sys));
+  }
+  std::ostringstream what;
+  what << train << " thermal_block draws, " << train_cells << "^2 Q1 cells";
+  auto fitted = fit_learned_ic(comm, data, what.str(), smoke ? 5 : 40);
+  std::vector<TestSystem> systems;
+  for (PetscInt s = 0; s < tests; ++s) {
+    TestSystem sys;
+    const Mu mu = draw(test_case);
+    test_problem->assemble_operator(mu, sys.a);
+    sys.b = test_problem->create_vector();
+    test_problem->assemble_rhs(mu, sys.b);
+    systems.push_back(std::move(sys));
+  }
+  std::ostringstream title;
+  title << tests << " unseen thermal_block parameters, " << cells << "^2 Q1 cells";
+  compare(comm, title.str(), standard_configs(comm, fitted, false), systems);
 }
 
 void bandit_benchmark(MPI_Comm comm, bool smoke) {
@@ -287,8 +506,18 @@ int main(int argc, char** argv) {
     register_solvers();
     PetscBool smoke = PETSC_FALSE;
     KOLMO_PETSC_CALL(PetscOptionsHasName(nullptr, nullptr, "-smoke", &smoke));
-    learned_benchmark(PETSC_COMM_WORLD, smoke);
-    bandit_benchmark(PETSC_COMM_WORLD, smoke);
+    // -cases selects the tables: 2d (Darcy 2-D), 3d (Darcy 3-D), tb (thermal_block), bandit.
+    std::array<char, 256> cases{};
+    PetscBool set = PETSC_FALSE;
+    KOLMO_PETSC_CALL(PetscOptionsGetString(nullptr, nullptr, "-cases", cases.data(), cases.size(), &set));
+    const std::string selected = set ? std::string(",") + cases.data() + "," : ",2d,3d,tb,bandit,";
+    auto wanted = [&](const char* name) {
+      return selected.find(std::string(",") + name + ",") != std::string::npos;
+    };
+    if (wanted("2d")) learned_benchmark(PETSC_COMM_WORLD, smoke);
+    if (wanted("3d")) learned_benchmark_3d(PETSC_COMM_WORLD, smoke);
+    if (wanted("tb")) learned_benchmark_thermal_block(PETSC_COMM_WORLD, smoke);
+    if (wanted("bandit")) bandit_benchmark(PETSC_COMM_WORLD, smoke);
     KOLMO_PETSC_CALL(PetscPrintf(PETSC_COMM_WORLD, "== done\n"));
   } catch (const std::exception& e) {
     kolmo::abort_all_ranks(PETSC_COMM_WORLD, e.what());

@@ -6,12 +6,20 @@
 
 #include "core/exceptions.hpp"
 #include "core/hdf5_file.hpp"
+#include "solvers/torch/torchscript_model.hpp"
 
 namespace kolmo::solvers {
 namespace {
 
 std::map<std::string, LearnedModelFactory>& registry() {
-  static std::map<std::string, LearnedModelFactory> models;
+  static std::map<std::string, LearnedModelFactory> models = [] {
+    std::map<std::string, LearnedModelFactory> built_in;
+#ifdef KOLMO_WITH_TORCH
+    // Only this file knows whether the backend was compiled, so it registers it.
+    built_in[torchscript_model_name] = make_torchscript_model;
+#endif
+    return built_in;
+  }();
   return models;
 }
 
@@ -35,6 +43,14 @@ std::unique_ptr<LearnedModel> create_learned_model(const std::string& name) {
   auto model = it->second();
   KOLMO_CHECK(model != nullptr, "learned model factory '" << name << "' returned nothing");
   return model;
+}
+
+bool torchscript_available() noexcept {
+#ifdef KOLMO_WITH_TORCH
+  return true;
+#else
+  return false;
+#endif
 }
 
 std::vector<std::string> learned_model_names() {

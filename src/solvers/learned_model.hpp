@@ -77,6 +77,9 @@ using LearnedModelFactory = std::function<std::unique_ptr<LearnedModel>()>;
 void register_learned_model(const std::string& name, LearnedModelFactory factory);
 /// A new model registered as `name`. @throws InputError listing the registered names if none.
 std::unique_ptr<LearnedModel> create_learned_model(const std::string& name);
+/// True iff Kolmo was built with the TorchScript backend (-DKOLMO_WITH_TORCH=ON), i.e. the model
+/// "torchscript" (solvers/torch/torchscript_model.hpp) is registered.
+bool torchscript_available() noexcept;
 /// The registered names, sorted.
 std::vector<std::string> learned_model_names();
 /// The model name recorded in a file written by LearnedModel::save. Collective on comm.
