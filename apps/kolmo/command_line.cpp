@@ -16,7 +16,8 @@ std::optional<std::string> CommandLine::value(const std::string& name) const {
 namespace {
 // Options of Kolmo that take no value.
 bool is_flag(const std::string& name) {
-  return name == "help" || name == "quiet" || name == "version" || name == "restart";
+  return name == "help" || name == "quiet" || name == "version" || name == "restart" ||
+         name == "surrogate";
 }
 bool is_number(const std::string& token) {
   char* end = nullptr;

@@ -3,7 +3,10 @@
 // to rom.model with the basis. An external problem known only at sample points is first made
 // affine by matrix EIM (rom/eim_affine_problem.hpp); the samples at the points of the test sample
 // are held out of the EIM, to measure its error here and to be the truth of kolmo validate.
+#include <algorithm>
 #include <cstdlib>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
@@ -15,6 +18,9 @@
 #include "rom/eim_affine_problem.hpp"
 #include "rom/greedy.hpp"
 #include "rom/model_file.hpp"
+#include "rom/online/chebyshev_tucker_surrogate.hpp"
+#include "rom/online/online_evaluator.hpp"
+#include "rom/output_surrogate_builder.hpp"
 #include "rom/pod.hpp"
 #include "rom/reduced_model_builder.hpp"
 #include "rom/stability.hpp"
@@ -101,17 +107,109 @@ Json matrix_eim_report(MPI_Comm comm, const rom::EimAffineProblem& problem) {
   return json;
 }
 
+rom::OutputSurrogateOptions surrogate_options(const CaseFile& c) {
+  rom::OutputSurrogateOptions options;
+  options.tolerance = c.rom.surrogate_tolerance;
+  options.max_degree = c.rom.surrogate_max_degree;
+  options.check_points = c.rom.surrogate_check_points;
+  return options;
+}
+
+// The Chebyshev-Tucker surrogates of the model's outputs (rom.surrogate), built on every rank
+// alike (deterministic, so the file does not depend on the ranks), printed and reported.
+std::vector<rom::ChebyshevTuckerSurrogate> output_surrogates(MPI_Comm comm, const CaseFile& c,
+                                                             const rom::ReducedModel& model,
+                                                             Json& report) {
+  if (model.outputs.empty()) {
+    print_root(comm, "surrogate: the model has no outputs, nothing to approximate\n");
+    return {};
+  }
+  rom::OutputSurrogateBuilder builder(rom::OnlineEvaluator(model), surrogate_options(c));
+  std::vector<rom::OutputSurrogateReport> reports;
+  auto surrogates = builder.build_all(&reports);
+  Json& json = report["surrogates"];
+  json = Json::array();
+  for (const auto& r : reports) {
+    std::string nodes, ranks;
+    for (std::size_t l = 0; l < r.points.size(); ++l) {
+      if (l > 0) {
+        nodes += ' ';
+        ranks += ' ';
+      }
+      nodes += std::to_string(r.points[l]);
+      ranks += std::to_string(r.ranks[l]);
+    }
+    print_root(comm, "surrogate of '%s': Chebyshev-Tucker, nodes [%s], ranks [%s], %lld model "
+               "evaluations%s; max deviation from s_N at %d random points %.3e (%.3e relative, "
+               "tolerance %g), %.2f s\n",
+               r.output.c_str(), nodes.c_str(), ranks.c_str(), r.accuracy.evaluations,
+               r.accuracy.converged ? "" : " (NOT converged: raise max_degree)",
+               r.accuracy.check_points, r.accuracy.check_error, r.accuracy.check_relative_error,
+               r.accuracy.tolerance, r.seconds);
+    std::vector<double> points(r.points.begin(), r.points.end()), rank_list(r.ranks.begin(), r.ranks.end());
+    Json item = Json::object();
+    item.set("output", r.output)
+        .set("points", points)
+        .set("ranks", rank_list)
+        .set("evaluations", r.accuracy.evaluations)
+        .set("converged", r.accuracy.converged)
+        .set("tolerance", r.accuracy.tolerance)
+        .set("check_points", r.accuracy.check_points)
+        .set("check_error", r.accuracy.check_error)
+        .set("check_relative_error", r.accuracy.check_relative_error)
+        .set("seconds", r.seconds);
+    json.push_back(item);
+  }
+  return surrogates;
+}
+
+// The matrix-EIM error term of the model (rom/online/reduced_model.hpp, OperatorEimError):
+// ||A - A_M||_{X->X'} at the samples the EIM did not interpolate, times a safety factor of 2;
+// printed and added to the EIM's report.
+rom::OperatorEimError operator_error_term(MPI_Comm comm, const rom::EimAffineProblem& problem,
+                                          Json& json) {
+  const auto samples = problem.calibration_samples();
+  KOLMO_INPUT_CHECK(!samples.empty(),
+                    "matrix EIM: every sample is an interpolation point, so none measures the EIM "
+                    "error for the error bound; give more samples or hold some out (test points "
+                    "that are sample points)");
+  const auto e = problem.operator_error_estimate(2.0, samples);
+  const std::size_t held_out = problem.held_out_samples().size();
+  const std::size_t unselected = samples.size() - held_out;
+  double max_unselected = 0, max_held_out = 0;
+  for (std::size_t i = 0; i < e.measured_operator.size(); ++i) {
+    double& largest = i < unselected ? max_unselected : max_held_out;
+    largest = std::max(largest, e.measured_operator[i]);
+  }
+  print_root(comm, "  ||A - A_M||_{X->X'} (spectral) at %zu unselected training samples: max %.3e; "
+             "at %zu held-out samples: max %.3e; in the error bound: eps_A = %g x max = %.3e "
+             "(an estimate, not certified)\n",
+             unselected, max_unselected, held_out, max_held_out, e.safety_factor, e.operator_error);
+  if (!e.measured_rhs.empty())
+    print_root(comm, "  ||f - f_M||_X' at the same samples: eps_f = %g x max = %.3e\n",
+               e.safety_factor, e.rhs_error);
+  json.set("operator_dual_norm_error_unselected_max", max_unselected)
+      .set("operator_dual_norm_error_held_out_max", max_held_out)
+      .set("operator_error_bound_term", e.operator_error)
+      .set("rhs_error_bound_term", e.rhs_error)
+      .set("error_safety_factor", e.safety_factor);
+  return e;
+}
+
 }  // namespace
 
 int run_offline(MPI_Comm comm, const CommandLine& line) {
   check_options(line, {"method", "pod-method", "batch", "stability", "restart", "json"});
   const CaseFile c = load_case(comm, line);
+  if (c.rom.surrogate) rom::check_output_surrogate_options(surrogate_options(c));  // before any work
   const std::string method = choice_option(line, "method", {"pod", "greedy"}, c.rom.method);
   const std::string pod_method =
       choice_option(line, "pod-method", {"qr", "snapshots", "incremental"}, "qr");
   const int batch = positive_option(line, "batch", 16);
-  const std::string stability_mode =
-      choice_option(line, "stability", {"rigorous", "sampled"}, "rigorous");
+  // --stability overrides rom.stability.method (rigorous: auto, or scm when the case asks for it).
+  const std::string stability_mode = choice_option(
+      line, "stability", {"rigorous", "sampled"},
+      c.rom.stability.method == "sampled" ? "sampled" : "rigorous");
   const double start = MPI_Wtime();
 
   auto source = operators::make_problem(comm, c);
@@ -119,20 +217,31 @@ int run_offline(MPI_Comm comm, const CommandLine& line) {
   KOLMO_INPUT_CHECK(!training.empty(), c.path << ": 'training' sample is empty");
   Json report = Json::object();
   std::unique_ptr<operators::ParametrizedProblem> eim_problem;
+  std::optional<rom::OperatorEimError> operator_eim_error;
   if (const auto* external = dynamic_cast<const operators::ExternalProblem*>(source.get());
       external && external->sample_mode()) {
     const auto test = draw_sample(comm, c.parameters, c.test);
     auto affine = std::make_unique<rom::EimAffineProblem>(
         *external, rom::matrix_eim_options(external->settings().matrix_eim), test);
-    report.set("matrix_eim", matrix_eim_report(comm, *affine));
+    Json eim_report = matrix_eim_report(comm, *affine);
+    operator_eim_error = operator_error_term(comm, *affine, eim_report);
+    report.set("matrix_eim", std::move(eim_report));
     eim_problem = std::move(affine);
   }
   const operators::ParametrizedProblem* const problem = eim_problem ? eim_problem.get() : source.get();
 
   // The stability bound first: a problem without one fails before any expensive work.
-  rom::StabilityOptions stability_options;
+  rom::StabilityOptions stability_options = rom::stability_options(c.rom.stability);
   stability_options.allow_sampled = stability_mode == "sampled";
+  if (stability_options.allow_sampled) stability_options.force_scm = false;
   stability_options.sample = training;
+  if (c.rom.stability.scm_training > 0) {
+    SampleSpec scm_sample;
+    scm_sample.method = "random";
+    scm_sample.size = static_cast<std::size_t>(c.rom.stability.scm_training);
+    scm_sample.seed = 4;
+    stability_options.sample = draw_sample(comm, c.parameters, scm_sample);
+  }
   const auto stability = rom::compute_stability_bound(*problem, stability_options);
   print_root(comm, "%s: %s, %lld unknowns, stability: %s\n", c.name.c_str(), problem->type().c_str(),
              static_cast<long long>(problem->global_size()), describe(stability).c_str());
@@ -213,7 +322,13 @@ int run_offline(MPI_Comm comm, const CommandLine& line) {
   model.estimator = c.rom.estimator;
   model.stability = stability;
   model.singular_values = singular_values;
-  rom::write_model_file(c.rom.model, model, builder->basis(), *problem);
+  model.operator_eim = operator_eim_error;
+  std::vector<rom::ChebyshevTuckerSurrogate> surrogates;
+  if (c.rom.surrogate) surrogates = output_surrogates(comm, c, model, report);
+  std::function<void(h5::File&)> write_surrogates;
+  if (!surrogates.empty())
+    write_surrogates = [&](h5::File& file) { rom::write_output_surrogates(file, surrogates); };
+  rom::write_model_file(c.rom.model, model, builder->basis(), *problem, write_surrogates);
   const double seconds = MPI_Wtime() - start;
   print_root(comm, "%s: reduced model of size %d (%zu + %zu x %d residual representers, Riesz "
              "solver: %s) written in %.2f s\n",

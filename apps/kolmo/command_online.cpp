@@ -20,6 +20,7 @@
 #include "core/sampler.hpp"
 #include "core/text.hpp"
 #include "core/xdmf.hpp"
+#include "rom/online/chebyshev_tucker_surrogate.hpp"
 #include "rom/online/online_evaluator.hpp"
 #include "rom/online/reduced_model_io.hpp"
 
@@ -60,6 +61,48 @@ double time_single(rom::OnlineEvaluator& evaluator, const Query& q) {
   return elapsed / static_cast<double>(repetitions);
 }
 
+/// --surrogate: the Chebyshev-Tucker surrogates of the outputs (from the model file's /surrogate)
+/// at every point, and their seconds per query (all outputs of one point).
+struct SurrogateResults {
+  std::vector<rom::ChebyshevTuckerSurrogate> surrogates;
+  std::vector<std::vector<double>> values;  ///< per point, per surrogate
+  double seconds_per_query = 0.0;
+};
+
+SurrogateResults evaluate_surrogates(const Query& q, const ParameterSpace& space) {
+  SurrogateResults s;
+  s.surrogates = rom::read_output_surrogates(q.model_path);
+  KOLMO_INPUT_CHECK(s.surrogates.front().parameter_space().names() == space.names(),
+                    q.model_path << ": /surrogate was built for other parameters than the model's");
+  for (std::size_t i = 0; i < q.points.size(); ++i) {
+    std::vector<double> values;
+    for (const auto& surrogate : s.surrogates) values.push_back(surrogate.evaluate(q.points[i], "--mu"));
+    s.values.push_back(std::move(values));
+  }
+  // As time_single: repetitions of at least a millisecond (a query takes about a microsecond).
+  std::size_t repetitions = 0;
+  double elapsed = 0.0, sink = 0.0;
+  const auto start = Clock::now();
+  while (elapsed < 1e-3 && repetitions < 1000000) {
+    for (int i = 0; i < 16; ++i)
+      for (const auto& surrogate : s.surrogates)
+        sink += surrogate.evaluate(q.points[(repetitions + i) % q.points.size()], "--mu");
+    repetitions += 16;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  s.seconds_per_query = std::isfinite(sink) ? elapsed / static_cast<double>(repetitions) : 0.0;
+  return s;
+}
+
+void print_surrogate(const SurrogateResults& s, std::size_t point) {
+  for (std::size_t k = 0; k < s.surrogates.size(); ++k) {
+    const auto& a = s.surrogates[k].accuracy();
+    std::printf("  %-16s %.12g (surrogate of %s; max deviation from s_N %.3e at %d random "
+                "points offline)\n", "surrogate", s.values[point][k],
+                s.surrogates[k].output_name().c_str(), a.check_error, a.check_points);
+  }
+}
+
 std::string bound_text(double value) {
   if (std::isnan(value)) return "(no bound)";
   char buffer[64];
@@ -78,6 +121,13 @@ void print_point(const rom::ReducedModel& model, const ParameterSpace& space, co
     std::printf("  %-16s %.3e (residual dual norm %.3e + EIM rhs error estimate %.3e, stability "
                 "lower bound %.6g)\n", "error bound", r.error_bound, r.residual_dual_norm,
                 r.rhs_error, r.stability_lower_bound);
+    return;
+  }
+  if (model.operator_eim) {
+    // The matrix-EIM part uses eps_A, an estimate (reduced_model.hpp, OperatorEimError).
+    std::printf("  %-16s %.3e (residual dual norm %.3e + matrix EIM term %.3e, stability lower "
+                "bound %.6g - eps_A %.3e)\n", "error bound", r.error_bound, r.residual_dual_norm,
+                r.operator_error, r.stability_lower_bound, model.operator_eim->operator_error);
     return;
   }
   std::printf("  %-16s %.3e (residual dual norm %.3e, stability lower bound %.6g)\n", "error bound",
@@ -99,6 +149,7 @@ Json result_json(const rom::ReducedModel& model, const Mu& mu, const rom::Online
       .set("residual_dual_norm", r.residual_dual_norm)
       .set("stability_lower_bound", r.stability_lower_bound);
   if (model.nonaffine_rhs) point.set("rhs_error", r.rhs_error);
+  if (model.operator_eim) point.set("operator_error", r.operator_error);
   return point;
 }
 
@@ -110,7 +161,7 @@ void write_text_file(const std::string& option, const std::string& path, const s
 }
 
 std::string csv_text(const rom::ReducedModel& model, const std::vector<Mu>& points,
-                     const std::vector<rom::OnlineResult>& results) {
+                     const std::vector<rom::OnlineResult>& results, const SurrogateResults& surrogate) {
   std::string text;
   for (const auto& name : model.parameter_names) text += name + ",";
   text += "size";
@@ -122,7 +173,13 @@ std::string csv_text(const rom::ReducedModel& model, const std::vector<Mu>& poin
     text += "_bound";
   }
   text += ",error_bound,residual_dual_norm,stability_lower_bound";
-  text += model.nonaffine_rhs ? ",rhs_error\n" : "\n";
+  text += model.nonaffine_rhs ? ",rhs_error" : "";
+  for (const auto& s : surrogate.surrogates) {
+    text += ",";
+    text += s.output_name();
+    text += "_surrogate";
+  }
+  text += "\n";
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto& r = results[i];
     for (double value : points[i]) text += format_number(value) + ",";
@@ -143,6 +200,11 @@ std::string csv_text(const rom::ReducedModel& model, const std::vector<Mu>& poin
       text += ",";
       text += format_number(r.rhs_error);
     }
+    if (i < surrogate.values.size())
+      for (const double value : surrogate.values[i]) {
+        text += ",";
+        text += format_number(value);
+      }
     text += "\n";
   }
   return text;
@@ -174,7 +236,8 @@ void write_field(const std::string& model_path, const std::string& field_path,
 }
 
 int run(const CommandLine& line, bool mpi_started) {
-  check_options(line, {"mu", "mu-file", "size", "estimator", "json", "csv", "threads", "field"});
+  check_options(line, {"mu", "mu-file", "size", "estimator", "json", "csv", "threads", "field",
+                       "surrogate"});
   Query q;
   q.model_path = positional(line, 0, "a reduced model file (MODEL.h5)");
   rom::OnlineEvaluator evaluator(rom::read_reduced_model(q.model_path));
@@ -213,9 +276,19 @@ int run(const CommandLine& line, bool mpi_started) {
                         static_cast<double>(q.points.size());
   }
   const std::string estimator = q.estimator.empty() ? model.estimator : q.estimator;
+  SurrogateResults surrogate;
+  if (line.has("surrogate")) {
+    KOLMO_INPUT_CHECK(line.value("surrogate")->empty(),
+                      "--surrogate takes no value (got '" << *line.value("surrogate")
+                                                          << "'); write it after the model file");
+    surrogate = evaluate_surrogates(q, space);
+  }
 
   if (!line.has("quiet") || q.points.size() == 1)
-    for (std::size_t i = 0; i < q.points.size(); ++i) print_point(model, space, q.points[i], results[i]);
+    for (std::size_t i = 0; i < q.points.size(); ++i) {
+      print_point(model, space, q.points[i], results[i]);
+      if (!surrogate.surrogates.empty()) print_surrogate(surrogate, i);
+    }
   const int threads =
       q.points.size() > 1 ? rom::OnlineEvaluator::batch_workers(q.points.size(), q.threads) : 1;
   std::string how;
@@ -227,6 +300,9 @@ int run(const CommandLine& line, bool mpi_started) {
   std::printf("%zu point%s, %s estimator, %.3f us per query%s\n", q.points.size(),
               q.points.size() == 1 ? "" : "s", estimator.c_str(), seconds_per_query * 1e6,
               how.c_str());
+  if (!surrogate.surrogates.empty())
+    std::printf("surrogate: %.3f us per query (all %zu outputs)\n", surrogate.seconds_per_query * 1e6,
+                surrogate.surrogates.size());
 
   if (field) {
     KOLMO_CHECK(mpi_started, "--field needs PETSc, which main() starts for it");
@@ -244,11 +320,28 @@ int run(const CommandLine& line, bool mpi_started) {
         .set("seconds_per_query", seconds_per_query);
     Json& points = report["points"];
     points = Json::array();
-    for (std::size_t i = 0; i < q.points.size(); ++i)
-      points.push_back(result_json(model, q.points[i], results[i]));
+    for (std::size_t i = 0; i < q.points.size(); ++i) {
+      Json& point = points.push_back(result_json(model, q.points[i], results[i]));
+      if (surrogate.surrogates.empty()) continue;
+      Json values = Json::object();
+      for (std::size_t k = 0; k < surrogate.surrogates.size(); ++k)
+        values.set(surrogate.surrogates[k].output_name(), surrogate.values[i][k]);
+      point.set("surrogate_outputs", values);
+    }
+    if (!surrogate.surrogates.empty()) {
+      Json& info = report["surrogates"];
+      info = Json::object();
+      for (const auto& s : surrogate.surrogates)
+        info.set(s.output_name(), Json::object()
+                                      .set("check_error", s.accuracy().check_error)
+                                      .set("check_points", s.accuracy().check_points)
+                                      .set("tolerance", s.accuracy().tolerance));
+      report.set("surrogate_seconds_per_query", surrogate.seconds_per_query);
+    }
     write_text_file("json", *path, report.dump(2) + "\n");
   }
-  if (const auto path = line.value("csv")) write_text_file("csv", *path, csv_text(model, q.points, results));
+  if (const auto path = line.value("csv"))
+    write_text_file("csv", *path, csv_text(model, q.points, results, surrogate));
   std::fflush(stdout);
   return 0;
 }

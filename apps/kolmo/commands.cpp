@@ -63,7 +63,7 @@ const std::vector<Command>& commands() {
       {"online", "evaluate a reduced model: outputs with certified bounds, in microseconds",
        "usage: kolmo online MODEL.h5 (--mu a,b,... | --mu-file FILE.csv) [--size N]\n"
        "                    [--estimator classical|stable] [--threads T] [--json FILE] [--csv FILE]\n"
-       "                    [--field FIELD.h5]\n\n"
+       "                    [--field FIELD.h5] [--surrogate]\n\n"
        "Evaluates the reduced model at mu (values in the order of the model's parameters, or the\n"
        "named form mu2=0.5,mu1=0.1) or at every row of a CSV file whose header names the\n"
        "parameters, and prints the outputs with their bounds, the error bound ||u - u_N||_X <=\n"
@@ -71,7 +71,9 @@ const std::vector<Command>& commands() {
        "--estimator overrides the model's evaluation of the residual norm; --threads evaluates a\n"
        "--mu-file on T threads (0: all cores); --json/--csv write the results. Needs neither MPI\n"
        "nor PETSc, except --field, which writes V u_N (from the model's /basis) to FIELD.h5 with an\n"
-       "XDMF sidecar for ParaView.\n",
+       "XDMF sidecar for ParaView. --surrogate also evaluates the model's Chebyshev-Tucker\n"
+       "surrogates of the outputs (case key rom.surrogate) and prints their recorded deviation\n"
+       "from the reduced outputs.\n",
        run_online},
       {"tensor", "a function or a particle potential in Chebyshev-Tucker form (HDF5 + XDMF)",
        "usage: [mpiexec -n P] kolmo tensor CASE.yaml [--json FILE]\n\n"

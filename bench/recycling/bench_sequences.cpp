@@ -1,8 +1,9 @@
 // bench_sequences: the end-to-end cost of solving sequences of related truth systems, with what a
 // PETSc user would run (CG/GMRES + BoomerAMG or GAMG rebuilt per system, the same with the
-// preconditioner kept and refreshed on demand, PETSc's fischer/pod initial guesses, a sparse direct
-// solve per system, DGMRES/LGMRES) against Kolmo's sequence policies (ordering, projection guess,
-// preconditioner reuse, Krylov recycling). Every method stops at the same true relative residual
+// preconditioner kept and refreshed on demand, GAMG / HMG(BoomerAMG) with their interpolation
+// reused, PETSc's fischer/pod initial guesses, a sparse direct solve per system, DGMRES/LGMRES)
+// against Kolmo's sequence policies (ordering, projection guess, preconditioner reuse or refresh,
+// Krylov recycling). Every method stops at the same true relative residual
 // ||f - A u|| / ||f|| <= 1e-8 (unpreconditioned norms; right preconditioning for GMRES types),
 // and the time of each method covers everything from creating its solver to the last solution:
 // assembly of each A(mu) and f(mu), ordering, preconditioner set-up, guesses and iterations.
@@ -480,6 +481,16 @@ std::vector<Method> methods_for(const Problem& p) {
     m.push_back({"Kolmo cg+GAMG proj", false, "cg", "gamg", cg, make_policy(G::projection, R::never, false, O::given, window)});
     m.push_back({"Kolmo cg+GAMG proj+reuse", false, "cg", "gamg", cg, make_policy(G::projection, R::automatic, false, O::given, window)});
     m.push_back({"Kolmo cg+GAMG proj+reuse ordered", false, "cg", "gamg", cg, make_policy(G::projection, R::automatic, false, kolmo_order, window)});
+    // Keeping the AMG hierarchy's prolongators and recomputing its numbers. PETSc users get the
+    // same set-up with -pc_gamg_reuse_interpolation (kept for good: no watch), and BoomerAMG's
+    // interpolation inside PETSc's multigrid with PCHMG (PCHYPRE itself cannot keep it).
+    const std::map<std::string, std::string> hmg = {{"pc_hmg_inner_pc_type", "hypre"}};
+    m.push_back({"CG+GAMG reuse-interp", true, "cg", "gamg", with(cg, {{"pc_gamg_reuse_interpolation", "true"}}), {}});
+    m.push_back({"CG+HMG(boomer) reuse-interp", true, "cg", "hmg", with(with(cg, hmg), {{"pc_hmg_reuse_interpolation", "true"}}), {}});
+    m.push_back({"Kolmo cg+GAMG refresh", false, "cg", "gamg", cg, make_policy(G::zero, R::refresh, false)});
+    m.push_back({"Kolmo cg+GAMG proj+refresh", false, "cg", "gamg", cg, make_policy(G::projection, R::refresh, false, O::given, window)});
+    m.push_back({"Kolmo cg+GAMG proj+refresh ordered", false, "cg", "gamg", cg, make_policy(G::projection, R::refresh, false, kolmo_order, window)});
+    m.push_back({"Kolmo cg+HMG proj+refresh", false, "cg", "hmg", with(cg, hmg), make_policy(G::projection, R::refresh, false, O::given, window)});
   } else {
     const std::map<std::string, std::string> right = {{"ksp_pc_side", "right"}, {"ksp_gmres_restart", "30"}};
     const std::string direct = p.problem->symmetric() ? "cholesky" : "lu";
@@ -517,7 +528,11 @@ struct Result {
   double cpu = 0;  // CPU seconds of the busiest rank
   double total = 0, setup = 0, solve = 0;
   long iterations = 0;
-  std::size_t builds = 0;
+  std::size_t builds = 0, refreshes = 0;
+  // Rank 0's set-up seconds (assembly, preconditioner, guess) per kind of system: full build,
+  // refresh, kept preconditioner; and the counts.
+  double setup_build = 0, setup_refresh = 0, setup_kept = 0;
+  long n_build = 0, n_refresh = 0, n_kept = 0;
   double worst_residual = 0;
   std::string failure;
   void add(const Result& r) {
@@ -527,6 +542,13 @@ struct Result {
     solve += r.solve;
     iterations += r.iterations;
     builds += r.builds;
+    refreshes += r.refreshes;
+    setup_build += r.setup_build;
+    setup_refresh += r.setup_refresh;
+    setup_kept += r.setup_kept;
+    n_build += r.n_build;
+    n_refresh += r.n_refresh;
+    n_kept += r.n_kept;
     worst_residual = std::max(worst_residual, r.worst_residual);
     if (failure.empty()) failure = r.failure;
   }
@@ -555,8 +577,19 @@ Result run_method(const Problem& p, const Method& m, std::size_t index, const st
       r.solve += s.solve_seconds;
       r.iterations += s.iterations;
       r.worst_residual = std::max(r.worst_residual, s.relative_residual);
+      if (s.pc_refreshed && !s.pc_rebuilt) {
+        r.setup_refresh += s.setup_seconds;
+        ++r.n_refresh;
+      } else if (s.pc_rebuilt) {
+        r.setup_build += s.setup_seconds;
+        ++r.n_build;
+      } else {
+        r.setup_kept += s.setup_seconds;
+        ++r.n_kept;
+      }
     }
     r.builds = solver.pc_builds();
+    r.refreshes = solver.pc_refreshes();
     // The solve times are rank 0's; every rank reports the same split.
     MPI_Bcast(&r.solve, 1, MPI_DOUBLE, 0, comm);
     r.setup = r.total - r.solve;
@@ -691,6 +724,15 @@ int main(int argc, char** argv) {
                         (methods[k].baseline ? methods[k].name : std::string("* ") + methods[k].name).c_str(), r.total,
                         r.setup, r.solve, r.cpu, r.iterations, r.builds, r.worst_residual, speedup,
                         r.failure.empty() ? "" : "  FAILED: ", r.failure.c_str());
+          }
+          // The set-up split for the policies that keep or refresh the preconditioner.
+          for (std::size_t k = 0; k < methods.size(); ++k) {
+            const Result& r = totals[k];
+            if (per_seed[k].empty() || (r.n_refresh == 0 && r.n_kept == 0) || !r.failure.empty()) continue;
+            auto ms = [](double seconds, long count) { return count > 0 ? 1e3 * seconds / static_cast<double>(count) : 0.0; };
+            std::printf("  %-32s set-up per system: full build %.1f ms (%ld), refresh %.1f ms (%ld), kept %.1f ms (%ld)\n",
+                        methods[k].name.c_str(), ms(r.setup_build, r.n_build), r.n_build, ms(r.setup_refresh, r.n_refresh),
+                        r.n_refresh, ms(r.setup_kept, r.n_kept), r.n_kept);
           }
         }
         if (best_base < methods.size() && best_kolmo < methods.size()) {

@@ -146,13 +146,45 @@ SequenceSection read_sequence_section(const ConfigNode& node) {
   SequenceSection s;
   s.order = reader.choice("order", {"given", "nearest", "hilbert", "signature"}, s.order);
   s.guess = reader.choice("guess", {"zero", "previous", "projection", "fischer", "pod"}, s.guess);
-  s.reuse_pc = reader.choice("reuse_pc", {"never", "always", "auto"}, s.reuse_pc);
+  s.reuse_pc = reader.choice("reuse_pc", {"never", "always", "auto", "refresh"}, s.reuse_pc);
   s.recycle = reader.optional<bool>("recycle", s.recycle);
   s.rebuild_factor = reader.optional<double>("rebuild_factor", s.rebuild_factor);
   if (!(s.rebuild_factor > 1))
     reader.child("rebuild_factor")
         .fail(std::string("expected a number > 1, got ") + format_number(s.rebuild_factor));
   s.guess_size = read_positive_int(reader, "guess_size", s.guess_size);
+  return s;
+}
+
+// `rom.stability:` (every key optional; an absent section keeps the defaults).
+StabilitySection read_stability_section(const ConfigNode& node) {
+  MapReader reader(node);
+  declare_keys(reader, {"method", "sampled_factor", "scm"});
+  StabilitySection s;
+  s.method = reader.choice("method", {"auto", "scm", "sampled"}, s.method);
+  s.sampled_factor = reader.optional<double>("sampled_factor", s.sampled_factor);
+  if (!(s.sampled_factor > 0 && s.sampled_factor <= 1))
+    reader.child("sampled_factor")
+        .fail(std::string("expected a number in (0, 1], got ") + format_number(s.sampled_factor));
+  MapReader scm(reader.child("scm"));
+  declare_keys(scm, {"training", "tolerance", "max_points", "alpha_neighbours",
+                     "positivity_neighbours"});
+  s.scm_training = scm.optional<int>("training", s.scm_training);
+  if (s.scm_training < 0)
+    scm.child("training")
+        .fail(std::string("expected a number of points >= 1, or 0 for the case's training "
+                          "sample, got ") + std::to_string(s.scm_training));
+  s.scm_tolerance = scm.optional<double>("tolerance", s.scm_tolerance);
+  if (!(s.scm_tolerance > 0))
+    scm.child("tolerance")
+        .fail(std::string("expected a positive number, got ") + format_number(s.scm_tolerance));
+  s.scm_max_points = read_positive_int(scm, "max_points", s.scm_max_points);
+  s.scm_alpha_neighbours = read_positive_int(scm, "alpha_neighbours", s.scm_alpha_neighbours);
+  s.scm_positivity_neighbours = scm.optional<int>("positivity_neighbours", s.scm_positivity_neighbours);
+  if (s.scm_positivity_neighbours < 0)
+    scm.child("positivity_neighbours")
+        .fail(std::string("expected a number >= 0, got ") +
+              std::to_string(s.scm_positivity_neighbours));
   return s;
 }
 
@@ -308,7 +340,8 @@ CaseFile parse_case_file(const std::string& text, const std::string& path) {
 
   {
     MapReader rom(top.child("rom"));
-    declare_keys(rom, {"method", "tolerance", "max_size", "model", "estimator"});
+    declare_keys(rom, {"method", "tolerance", "max_size", "model", "estimator", "surrogate",
+                       "stability"});
     RomSection& r = cf.rom;
     r.method = rom.choice("method", {"pod", "greedy"}, r.method);
     r.tolerance = rom.optional<double>("tolerance", r.tolerance);
@@ -318,6 +351,23 @@ CaseFile parse_case_file(const std::string& text, const std::string& path) {
     r.max_size = read_positive_int(rom, "max_size", r.max_size);
     r.model = read_output_path(rom, "model", cf.name + "_model.h5", cf);
     r.estimator = rom.choice("estimator", {"classical", "stable"}, r.estimator);
+    r.stability = read_stability_section(rom.child("stability"));
+    r.surrogate = rom.has("surrogate");
+    if (r.surrogate) {
+      MapReader surrogate(rom.child("surrogate"));
+      declare_keys(surrogate, {"tolerance", "max_degree", "check_points"});
+      if (cf.parameters.dimension() > 6)
+        rom.child("surrogate").fail(std::string("a Chebyshev-Tucker surrogate takes 1 to 6 "
+                                                "parameters, the case has ") +
+                                    std::to_string(cf.parameters.dimension()));
+      r.surrogate_tolerance = surrogate.optional<double>("tolerance", r.surrogate_tolerance);
+      if (!(r.surrogate_tolerance > 0 && r.surrogate_tolerance < 1))
+        surrogate.child("tolerance")
+            .fail(std::string("expected a number in (0, 1), got ") + format_number(r.surrogate_tolerance));
+      r.surrogate_max_degree = read_positive_int(surrogate, "max_degree", r.surrogate_max_degree);
+      r.surrogate_check_points =
+          read_positive_int(surrogate, "check_points", r.surrogate_check_points);
+    }
   }
 
   {

@@ -28,7 +28,7 @@ struct ProblemSection {
 struct SequenceSection {
   std::string order = "given";     ///< given | nearest | hilbert | signature
   std::string guess = "zero";      ///< zero | previous | projection | fischer | pod
-  std::string reuse_pc = "never";  ///< never (rebuild for every system) | always | auto
+  std::string reuse_pc = "never";  ///< never (rebuild for every system) | always | auto | refresh
   bool recycle = false;            ///< recycling Krylov: rcg for SPD problems, gcrodr otherwise
   double rebuild_factor = 1.5;     ///< auto: rebuild once a solve converges this many times slower
                                    ///< (iterations per decade) than after the last rebuild (> 1)
@@ -53,6 +53,22 @@ struct SnapshotsSection {
   std::string file = "snapshots.h5";
 };
 
+/// `rom.stability:`, how `kolmo offline` bounds the stability constant (rom/stability.hpp, where
+/// StabilityOptions takes these values; the defaults are the same).
+struct StabilitySection {
+  /// auto: the rigorous bound the problem admits (min-theta, exact inf-sup, else SCM); scm: the
+  /// SCM even for a parametrically coercive problem; sampled: the NOT rigorous sampled bound for
+  /// coercive problems that are not parametrically coercive.
+  std::string method = "auto";
+  double sampled_factor = 0.9;        ///< sampled: this times the sampled minimum, in (0, 1]
+  /// SCM training points: 0 = the case's training sample, else this many random points (seed 4).
+  int scm_training = 0;
+  double scm_tolerance = 0.75;        ///< SCM greedy target on (alpha_UB - alpha_LB) / alpha_UB, > 0
+  int scm_max_points = 30;            ///< at most this many SCM points (eigensolves), >= 1
+  int scm_alpha_neighbours = 20;      ///< SCM points constraining the online LP, >= 1
+  int scm_positivity_neighbours = 20; ///< positivity constraints in the online LP, >= 0
+};
+
 /// `rom:`.
 struct RomSection {
   std::string method = "pod";          ///< pod | greedy
@@ -61,6 +77,12 @@ struct RomSection {
   /// Default "<name>_model.h5"; resolved against the case file's directory.
   std::string model = "model.h5";
   std::string estimator = "stable";    ///< classical | stable (residual dual norm evaluation)
+  StabilitySection stability;          ///< `rom.stability`
+  /// `rom.surrogate`: Chebyshev-Tucker surrogates of the outputs (rom/output_surrogate_builder.hpp).
+  bool surrogate = false;              ///< true iff `rom.surrogate` was written
+  double surrogate_tolerance = 1e-8;   ///< relative, in (0, 1)
+  int surrogate_max_degree = 32;       ///< highest polynomial degree per parameter
+  int surrogate_check_points = 1000;   ///< random points of the check against the reduced model
 };
 
 /// `sweep:`.

@@ -1,5 +1,7 @@
 #include "rom/eim_affine_problem.hpp"
 
+#include <slepceps.h>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -49,6 +51,101 @@ void mark_symmetric(Mat a) {
   KOLMO_PETSC_CALL(MatSetOption(a, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
 }
 
+// A KSP that solves with the SPD matrix x by a MUMPS Cholesky factorisation.
+void setup_cholesky(KSP ksp) {
+  KOLMO_PETSC_CALL(KSPSetType(ksp, KSPPREONLY));
+  PC pc = nullptr;
+  KOLMO_PETSC_CALL(KSPGetPC(ksp, &pc));
+  KOLMO_PETSC_CALL(PCSetType(pc, PCCHOLESKY));
+  KOLMO_PETSC_CALL(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
+}
+
+// y = X^-1 a^T X^-1 a v: X-self-adjoint, its eigenvalues are the squared singular values of
+// X^-1/2 a X^-1/2. As a standard (non-Hermitian) eigenproblem it needs no solve with X in the
+// spectral transformation, so one factorisation of X serves every matrix measured.
+struct NormalOperator {
+  Mat a = nullptr;
+  KSP x_solver = nullptr;
+  VecHandle av, xav, atxav;
+};
+
+PetscErrorCode normal_operator_mult(Mat shell, Vec v, Vec y) {
+  return petsc_callback([&] {
+    NormalOperator* op = nullptr;
+    KOLMO_PETSC_CALL(MatShellGetContext(shell, &op));
+    KOLMO_PETSC_CALL(MatMult(op->a, v, op->av));
+    KOLMO_PETSC_CALL(KSPSolve(op->x_solver, op->av, op->xav));
+    KOLMO_PETSC_CALL(MatMultTranspose(op->a, op->xav, op->atxav));
+    KOLMO_PETSC_CALL(KSPSolve(op->x_solver, op->atxav, y));
+  });
+}
+
+KSPHandle cholesky_solver(Mat x) {
+  KSPHandle solver;
+  KOLMO_PETSC_CALL(KSPCreate(object_comm(x), solver.out()));
+  KOLMO_PETSC_CALL(KSPSetOperators(solver, x, x));
+  KOLMO_PETSC_CALL(KSPSetOptionsPrefix(solver, "kolmo_eim_norm_x_"));
+  setup_cholesky(solver);
+  KOLMO_PETSC_CALL(KSPSetFromOptions(solver));
+  KOLMO_PETSC_CALL(KSPSetUp(solver));
+  return solver;
+}
+
+// ||a||_{X->X'} with `x_solver` solving with X (factorised).
+double operator_dual_norm(Mat a, KSP x_solver) {
+  if (frobenius(a) == 0) return 0.0;
+  const MPI_Comm comm = object_comm(a);
+  NormalOperator op;
+  op.a = a;
+  op.x_solver = x_solver;
+  KOLMO_PETSC_CALL(MatCreateVecs(a, nullptr, op.av.out()));
+  KOLMO_PETSC_CALL(VecDuplicate(op.av, op.xav.out()));
+  KOLMO_PETSC_CALL(VecDuplicate(op.av, op.atxav.out()));
+  PetscInt rows = 0, cols = 0, local_rows = 0, local_cols = 0;
+  KOLMO_PETSC_CALL(MatGetSize(a, &rows, &cols));
+  KOLMO_PETSC_CALL(MatGetLocalSize(a, &local_rows, &local_cols));
+  KOLMO_CHECK(rows == cols, "operator_dual_norm: the matrix is " << rows << " x " << cols
+                                                                 << ", not square");
+  MatHandle normal;
+  KOLMO_PETSC_CALL(MatCreateShell(comm, local_cols, local_cols, cols, cols, &op, normal.out()));
+  KOLMO_PETSC_CALL(MatShellSetOperation(
+      normal, MATOP_MULT, reinterpret_cast<void (*)(void)>(normal_operator_mult)));
+
+  EPSHandle eps;
+  KOLMO_PETSC_CALL(EPSCreate(comm, eps.out()));
+  KOLMO_PETSC_CALL(EPSSetOperators(eps, normal, nullptr));
+  KOLMO_PETSC_CALL(EPSSetProblemType(eps, EPS_NHEP));
+  KOLMO_PETSC_CALL(EPSSetType(eps, EPSKRYLOVSCHUR));
+  KOLMO_PETSC_CALL(EPSSetWhichEigenpairs(eps, EPS_LARGEST_REAL));
+  // A small subspace: Krylov-Schur checks convergence once per restart, and the largest singular
+  // value of an EIM error (a smooth, fast-decaying spectrum) converges within a restart or two.
+  KOLMO_PETSC_CALL(EPSSetDimensions(eps, 1, std::min<PetscInt>(cols, 10), PETSC_DEFAULT));
+  KOLMO_PETSC_CALL(EPSSetTolerances(eps, 1e-8, 1000));
+  KOLMO_PETSC_CALL(EPSSetOptionsPrefix(eps, "kolmo_eim_norm_"));
+  KOLMO_PETSC_CALL(EPSSetFromOptions(eps));
+  KOLMO_PETSC_CALL(EPSSolve(eps));
+  PetscInt converged = 0;
+  KOLMO_PETSC_CALL(EPSGetConverged(eps, &converged));
+  KOLMO_CHECK(converged >= 1,
+              "operator_dual_norm: the eigensolver found no converged eigenvalue of X^-1 A^T X^-1 A");
+  double largest = 0.0;
+  for (PetscInt i = 0; i < converged; ++i) {
+    PetscScalar re = 0, im = 0;
+    KOLMO_PETSC_CALL(EPSGetEigenvalue(eps, i, &re, &im));
+    largest = std::max(largest, static_cast<double>(re));
+  }
+  return std::sqrt(largest);
+}
+
+double vector_dual_norm(Vec f, KSP x_solver) {
+  VecHandle riesz;
+  KOLMO_PETSC_CALL(VecDuplicate(f, riesz.out()));
+  KOLMO_PETSC_CALL(KSPSolve(x_solver, f, riesz));
+  PetscScalar dot = 0;
+  KOLMO_PETSC_CALL(VecDot(f, riesz, &dot));
+  return std::sqrt(std::max(0.0, static_cast<double>(dot)));
+}
+
 void accumulate(ApproximationError& e, double relative) {
   e.max = std::max(e.max, relative);
   e.mean += relative;
@@ -56,6 +153,17 @@ void accumulate(ApproximationError& e, double relative) {
 }
 
 }  // namespace
+
+double operator_dual_norm(Mat a, Mat x) {
+  if (frobenius(a) == 0) return 0.0;
+  const KSPHandle solver = cholesky_solver(x);
+  return operator_dual_norm(a, solver.get());
+}
+
+double vector_dual_norm(Vec f, Mat x) {
+  const KSPHandle solver = cholesky_solver(x);
+  return vector_dual_norm(f, solver.get());
+}
 
 MatrixEimOptions matrix_eim_options(const operators::ExternalEimSettings& settings) {
   MatrixEimOptions options;
@@ -270,6 +378,61 @@ ApproximationError EimAffineProblem::rhs_error() const {
     accumulate(e, norm > 0 ? error / norm : error);
   }
   if (e.points > 0) e.mean /= static_cast<double>(e.points);
+  return e;
+}
+
+}  // namespace kolmo::rom
+
+namespace kolmo::rom {
+
+std::vector<std::size_t> EimAffineProblem::calibration_samples() const {
+  std::vector<bool> selected(training_.size(), false);
+  for (std::size_t k : operator_eim_->selected()) selected[k] = true;
+  std::vector<std::size_t> samples;
+  for (std::size_t k = 0; k < training_.size(); ++k)
+    if (!selected[k]) samples.push_back(training_[k]);
+  samples.insert(samples.end(), held_out_.begin(), held_out_.end());
+  return samples;
+}
+
+OperatorEimError EimAffineProblem::operator_error_estimate(double safety_factor,
+                                                           std::span<const std::size_t> samples) const {
+  KOLMO_INPUT_CHECK(safety_factor >= 1, "matrix EIM error estimate: the safety factor "
+                                            << safety_factor << " is below 1");
+  const std::vector<std::size_t> fallback = samples.empty() ? calibration_samples()
+                                                            : std::vector<std::size_t>();
+  const std::span<const std::size_t> chosen = samples.empty() ? std::span(fallback) : samples;
+  KOLMO_INPUT_CHECK(!chosen.empty(),
+                    "matrix EIM error estimate: every sample is an EIM interpolation point, so "
+                    "none measures the EIM error; hold some out (test points that are sample "
+                    "points) or give more samples");
+  OperatorEimError e;
+  e.safety_factor = safety_factor;
+  e.method = "spectral: sqrt of the largest eigenvalue of X^-1 (A - A_M)^T X^-1 (A - A_M) at "
+             "samples the EIM did not interpolate, times the safety factor (estimate)";
+  MatHandle approximation, difference;
+  VecHandle f_m = source_.rhs_per_sample() ? create_vector() : VecHandle();
+  const KSPHandle x_solver = cholesky_solver(inner_product_);
+  for (std::size_t i : chosen) {
+    KOLMO_CHECK(i < source_.sample_points().size(),
+                "operator_error_estimate: sample " << i << " does not exist");
+    const Mu& mu = source_.sample_points()[i];
+    lhs_.assemble(mu, approximation);
+    difference.reset();
+    KOLMO_PETSC_CALL(MatDuplicate(source_.sample_matrix(i), MAT_COPY_VALUES, difference.out()));
+    KOLMO_PETSC_CALL(MatAXPY(difference, -1.0, approximation, DIFFERENT_NONZERO_PATTERN));
+    e.points.emplace_back(mu.begin(), mu.end());
+    e.measured_operator.push_back(operator_dual_norm(difference, x_solver.get()));
+    if (source_.rhs_per_sample()) {
+      rhs_.assemble(mu, f_m);
+      KOLMO_PETSC_CALL(VecAXPY(f_m, -1.0, source_.sample_rhs(i)));
+      e.measured_rhs.push_back(vector_dual_norm(f_m, x_solver.get()));
+    }
+  }
+  e.operator_error = safety_factor * *std::max_element(e.measured_operator.begin(),
+                                                       e.measured_operator.end());
+  if (!e.measured_rhs.empty())
+    e.rhs_error = safety_factor * *std::max_element(e.measured_rhs.begin(), e.measured_rhs.end());
   return e;
 }
 

@@ -15,7 +15,10 @@
 /// symmetric and X = K_M + M_M, it is then inf-sup stable with the exact eigenvalue bound of
 /// rom/stability.hpp (reference coefficients (1, 1)); otherwise the stability is the external
 /// problem's (coercive: SCM on the EIM terms, or the sampled bound on request; inf_sup: none
-/// available). Every bound is one of the EIM problem, A_M: the EIM error is not in it.
+/// available). Every stability bound is one of the EIM problem, A_M. The EIM error enters the
+/// model's error bound through operator_error_estimate() (reduced_model.hpp, OperatorEimError):
+/// eps_A, an estimate of max_mu ||A(mu) - A_M(mu)||_{X->X'} measured at the samples the EIM did
+/// not interpolate, times a safety factor (an a-posteriori estimate, not a certified bound).
 #include <memory>
 #include <span>
 #include <string>
@@ -24,6 +27,7 @@
 #include "operators/external_problem.hpp"
 #include "operators/parametrized_problem.hpp"
 #include "rom/matrix_eim.hpp"
+#include "rom/online/reduced_model.hpp"
 
 namespace kolmo::rom {
 
@@ -36,6 +40,17 @@ struct ApproximationError {
   double max = 0.0;        ///< max over the points of ||exact - approximation|| / ||exact||
   double mean = 0.0;       ///< mean of the same
 };
+
+/// ||a||_{X->X'} = max_{v, w} (w^T a v) / (||v||_X ||w||_X), the largest singular value of
+/// X^-1/2 a X^-1/2 (a square, any symmetry; x SPD), the spectral norm itself (not a Frobenius-type
+/// bound): the square root of the largest eigenvalue of X^-1 a^T X^-1 a, by SLEPc Krylov-Schur
+/// (relative tolerance 1e-8) on a shell operator, with MUMPS Cholesky solves with X. 0 when a is
+/// zero.
+/// Collective on the matrices' comm. @throws Exception when the eigensolver does not converge.
+double operator_dual_norm(Mat a, Mat x);
+
+/// ||f||_X' = sqrt(f^T X^-1 f) (MUMPS Cholesky solve with X). Collective.
+double vector_dual_norm(Vec f, Mat x);
 
 /// The affine (EIM) form of a sample-mode external problem. The source problem is borrowed and
 /// must outlive this object; matrices and vectors are shared with it by reference count.
@@ -74,6 +89,19 @@ class EimAffineProblem : public operators::ParametrizedProblem {
   ApproximationError operator_error() const;
   /// The same for the right-hand side (2-norm), when it is given per sample. Collective.
   ApproximationError rhs_error() const;
+
+  /// Indices (into source().sample_points()) of the samples the operator EIM did not select:
+  /// the unselected training samples (at which the RBF reproduces the magic entries, so A_M
+  /// there carries the EIM truncation error) followed by the held-out ones (which also carry the
+  /// RBF error of beta(mu)). Not collective.
+  std::vector<std::size_t> calibration_samples() const;
+  /// The operator EIM error term of the reduced model (reduced_model.hpp, OperatorEimError):
+  /// ||A(mu_i) - A_M(mu_i)||_{X->X'} (operator_dual_norm) and, with a right-hand side given per
+  /// sample, ||f(mu_i) - f_M(mu_i)||_X' at `samples` (default: calibration_samples()), and
+  /// eps = safety_factor * their maxima. One eigensolve per sample. Collective.
+  /// @throws InputError when safety_factor < 1 or there is no sample to measure.
+  OperatorEimError operator_error_estimate(double safety_factor = 2.0,
+                                           std::span<const std::size_t> samples = {}) const;
 
  private:
   void recast_two_terms();

@@ -30,7 +30,8 @@ NaturalRows natural_rows(Vec natural) {
 }  // namespace
 
 void write_model_file(const std::string& path, const ReducedModel& model, BV basis,
-                      const operators::ParametrizedProblem& problem) {
+                      const operators::ParametrizedProblem& problem,
+                      const std::function<void(h5::File&)>& extra) {
   const MPI_Comm comm = problem.comm();
   const int size = model.max_size();
   KOLMO_CHECK(column_count(basis) >= size, "write_model_file: the basis has "
@@ -63,6 +64,7 @@ void write_model_file(const std::string& path, const ReducedModel& model, BV bas
     file.write_block(kBasis, {static_cast<hsize_t>(rows.start), 0},
                      {static_cast<hsize_t>(rows.count), static_cast<hsize_t>(size)},
                      H5T_NATIVE_DOUBLE, block.data(), rows.count > 0 && size > 0);
+    if (extra) extra(file);
     file.close();
   }
   std::string failure;

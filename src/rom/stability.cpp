@@ -492,11 +492,24 @@ double min_theta_bound(const std::vector<double>& theta, const std::vector<doubl
   return bound;
 }
 
+StabilityOptions stability_options(const StabilitySection& section) {
+  StabilityOptions options;
+  options.allow_sampled = section.method == "sampled";
+  options.force_scm = section.method == "scm";
+  options.sampled_factor = section.sampled_factor;
+  options.scm_tolerance = section.scm_tolerance;
+  options.scm_max_points = section.scm_max_points;
+  options.scm_m_alpha = section.scm_alpha_neighbours;
+  options.scm_m_plus = section.scm_positivity_neighbours;
+  return options;
+}
+
 StabilityBound compute_stability_bound(const operators::ParametrizedProblem& problem,
                                        const StabilityOptions& options) {
   const auto points = check_points(problem.parameter_space(), options.sample);
   switch (problem.stability()) {
     case operators::Stability::parametrically_coercive:
+      if (options.force_scm) return scm_stability_bound(problem, options);
       return min_theta(problem, points);
     case operators::Stability::inf_sup: {
       std::string why_not;
@@ -506,6 +519,10 @@ StabilityBound compute_stability_bound(const operators::ParametrizedProblem& pro
                                "t(mu) M with X = K + M, but " << why_not
                             << "; the successive constraint method (SCM) is implemented for "
                                "coercive problems only");
+      KOLMO_INPUT_CHECK(!options.force_scm, "rom.stability.method: scm: problem '"
+                                                << problem.type() << "' is not coercive (inf-sup "
+                                                   "stable); the SCM is implemented for coercive "
+                                                   "problems only");
       return eigen_interval(problem, points);
     }
     case operators::Stability::coercive:

@@ -17,7 +17,7 @@
 ///   box corners) that adds the point of largest (alpha_UB - alpha_LB) / alpha_UB to C_K, with
 ///   alpha(mu_k) and the y-vector of its eigenvector from one SLEPc solve. Online: alpha_LB(mu)
 ///   is a small linear program (rom/online/scm_bound.hpp). Stored as kind "scm".
-///   Only when asked for explicitly (rom.stability: sampled / --stability sampled), a "constant"
+///   Only when asked for explicitly (rom.stability.method: sampled / --stability sampled), a "constant"
 ///   bound is stored instead: 0.9 times the minimum over a sample of alpha(mu). That is NOT
 ///   rigorous: alpha may dip below it between sample points.
 /// Anything else fails with a message that says which bound is missing.
@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/case_file.hpp"
 #include "core/parameter_space.hpp"
 #include "core/petsc_handle.hpp"
 #include "operators/parametrized_problem.hpp"
@@ -38,6 +39,8 @@ struct StabilityOptions {
   /// Allow the non-rigorous sampled bound for coercive problems that are not parametrically
   /// coercive.
   bool allow_sampled = false;
+  /// Use the SCM for a parametrically coercive problem too (instead of the min-theta bound).
+  bool force_scm = false;
   /// The points where theta > 0 is checked (min-theta), where t(mu) is evaluated to size the
   /// eigenvalue interval (inf-sup), and where alpha(mu) is sampled (sampled). Usually the training
   /// sample.
@@ -50,6 +53,10 @@ struct StabilityOptions {
   int scm_m_alpha = 20;     ///< SCM points (nearest to mu) constraining the online LP
   int scm_m_plus = 20;      ///< positivity constraints (nearest training points) in the LP
 };
+
+/// The options of the case file's `rom.stability:` section (sample left empty: the caller sets
+/// it, to the training sample or to `section.scm_training` random points). Not collective.
+StabilityOptions stability_options(const StabilitySection& section);
 
 /// What the SCM offline stage did (for reports and tests).
 struct ScmDiagnostics {

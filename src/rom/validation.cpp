@@ -105,6 +105,8 @@ Json ValidationReport::to_json() const {
   json.set("truth_solve_seconds", truth_seconds);
   // The bound's EIM part is an estimate (NonaffineRhsTerm): say so next to the figures.
   json.set("nonaffine_rhs", nonaffine_rhs ? "eim error estimate added to the bound" : "none");
+  json.set("operator_eim", operator_eim ? "matrix eim error estimate added to the bound" : "none");
+  if (operator_eim) json.set("operator_eim_error", operator_eim_error);
   Json sizes = Json::array();
   for (const auto& row : rows) {
     Json r = Json::object();
@@ -116,6 +118,9 @@ Json ValidationReport::to_json() const {
         .set("online_solve_us", row.online_solve_microseconds);
     if (nonaffine_rhs)
       r.set("max_rhs_error", row.max_rhs_error).set("max_relative_rhs_error", row.max_relative_rhs_error);
+    if (operator_eim)
+      r.set("max_operator_error", row.max_operator_error)
+          .set("max_relative_operator_error", row.max_relative_operator_error);
     for (const auto& e : row.estimators) {
       Json f = Json::object();
       f.set("max_bound", e.max_bound)
@@ -153,6 +158,8 @@ ValidationReport validate_model(const operators::ParametrizedProblem& problem,
   report.points = test.size();
   report.default_estimator = model.estimator;
   report.nonaffine_rhs = model.nonaffine_rhs.has_value();
+  report.operator_eim = model.operator_eim.has_value();
+  if (model.operator_eim) report.operator_eim_error = model.operator_eim->operator_error;
   report.estimators.push_back(model.estimator);
   const bool has_classical = model.residual.gram.size() > 0;
   const bool has_stable = model.residual.orthonormal.size() > 0;
@@ -210,6 +217,10 @@ ValidationReport validate_model(const operators::ParametrizedProblem& problem,
           row.max_rhs_error = std::max(row.max_rhs_error, result.rhs_error);
           row.max_relative_rhs_error =
               std::max(row.max_relative_rhs_error, norm > 0 ? result.rhs_error / norm : result.rhs_error);
+          row.max_operator_error = std::max(row.max_operator_error, result.operator_error);
+          row.max_relative_operator_error =
+              std::max(row.max_relative_operator_error,
+                       norm > 0 ? result.operator_error / norm : result.operator_error);
         }
         const double bound = result.error_bound;
         figures.max_bound = std::max(figures.max_bound, bound);

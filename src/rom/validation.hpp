@@ -9,7 +9,10 @@
 /// The truth is whatever the problem's assemble_rhs() solves: for a problem whose rhs() is an EIM
 /// approximation f_M of its load (`gaussian`), the exact load, so the error measured includes the
 /// EIM error and the bound is checked against it (with the model's non-affine rhs term, see
-/// NonaffineRhsTerm in rom/online/reduced_model.hpp).
+/// NonaffineRhsTerm in rom/online/reduced_model.hpp). Likewise for a sampled operator made affine
+/// by matrix EIM: `problem` is then the source (external) problem, whose truth solves the sampled
+/// A(mu) itself at the test points (held-out samples), and the bound adds the model's operator
+/// EIM error (OperatorEimError), so rigour is checked against the true operator.
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -56,6 +59,9 @@ struct ValidationRow {
   /// max over the test points of the non-affine rhs term's estimate of ||f - f_M||_X' (absolute
   /// and relative to ||u||_X); 0 for models without one. It does not depend on N.
   double max_rhs_error = 0, max_relative_rhs_error = 0;
+  /// max over the test points of the operator EIM term eps_f + eps_A ||u_N||_X (absolute and
+  /// relative to ||u||_X); 0 for models without one.
+  double max_operator_error = 0, max_relative_operator_error = 0;
   std::vector<EstimatorFigures> estimators;
 };
 
@@ -74,6 +80,9 @@ struct ValidationReport {
   std::string default_estimator;
   /// The model has a non-affine rhs term: its bounds add the EIM error estimate.
   bool nonaffine_rhs = false;
+  /// The model has an operator EIM error term (eps_A, eps_f estimates, added to the bound).
+  bool operator_eim = false;
+  double operator_eim_error = 0;  ///< eps_A of the model (0 without the term)
   double truth_seconds = 0;             ///< mean wall time of one truth solve
   std::vector<ValidationRow> rows;
   std::vector<ValidationFailure> failures;

@@ -32,6 +32,16 @@
 ///   iterations, with 2 iterations of slack), the preconditioner is rebuilt for its matrix, and the
 ///   solve goes on from the iterate it reached. While the preconditioner is kept, an affine operator is applied
 ///   matrix-free as sum_q theta_q A_q (MATCOMPOSITE) and A(mu) is assembled only for a rebuild.
+///   refresh: A(mu) is assembled for every system and the preconditioner's numerics follow it while
+///   its structure is kept: for PCGAMG (PCGAMGSetReuseInterpolation) and PCHMG
+///   (PCHMGSetReuseInterpolation, e.g. BoomerAMG's interpolation with -pc_hmg_inner_pc_type hypre)
+///   the prolongators of the last full build are kept and only the Galerkin coarse operators
+///   P^T A P, the smoothers and the coarse solve are set up again. The watch of auto (against the
+///   rate after the last full build, but only its cap, not the early test) triggers a full build
+///   when the kept prolongators stop working; so does a solve that breaks down (e.g.
+///   DIVERGED_INDEFINITE_PC) under auto or refresh. Any other preconditioner (PCHYPRE: PETSc 3.18 exposes no way to keep BoomerAMG's
+///   hierarchy across matrices) has no cheaper refresh, so refresh builds it fully for every system,
+///   as never does.
 /// - recycle: on switches the KSP to a recycling type (rcg for symmetric coercive problems, gcrodr
 ///   otherwise, or the case file's ksp_type if it is already one of them) that keeps its space from
 ///   one system to the next; off leaves the KSP type alone and, for rcg/gcrodr, forgets the space
@@ -55,11 +65,11 @@ namespace kolmo::solvers {
 /// The initial guess of each system of a sequence.
 enum class InitialGuess { zero, previous, projection, fischer, pod };
 /// When the preconditioner is rebuilt ("never" reuses it never, i.e. rebuilds it for every system).
-enum class PcReuse { never, always, automatic };
+enum class PcReuse { never, always, automatic, refresh };
 
 /// Case-file names: "zero", "previous", "projection", "fischer", "pod".
 const char* to_string(InitialGuess guess);
-/// Case-file names: "never", "always", "auto".
+/// Case-file names: "never", "always", "auto", "refresh".
 const char* to_string(PcReuse reuse);
 
 /// The policies of a sequence solve (see the file comment).
@@ -87,7 +97,8 @@ std::string describe(const SequencePolicy& policy);
 /// preconditioner set-up (when it was built) and the forming of the initial guess; solve_seconds
 /// the Krylov iterations (with the re-fit of a recycle space, which runs inside KSPSolve).
 struct SequenceStats : SolveStats {
-  bool pc_rebuilt = false;   ///< the preconditioner was built for this system's matrix
+  bool pc_rebuilt = false;   ///< the preconditioner was built (fully) for this system's matrix
+  bool pc_refreshed = false; ///< refresh: its coarse operators were recomputed for this matrix
   std::size_t position = 0;  ///< the system's place in the solve order (0 first)
 };
 
@@ -133,6 +144,11 @@ class SequenceSolver {
   const operators::ParametrizedProblem& problem() const noexcept { return problem_; }
   /// Preconditioner builds so far (one per system under reuse_pc never).
   std::size_t pc_builds() const noexcept { return pc_builds_; }
+  /// Refreshes so far under reuse_pc refresh (hierarchy kept, numerics recomputed); not builds.
+  std::size_t pc_refreshes() const noexcept { return pc_refreshes_; }
+  /// Whether the preconditioner in use can be refreshed without a full build (PCGAMG, PCHMG), so
+  /// that reuse_pc refresh differs from never. Not collective.
+  bool pc_refreshable() const;
   /// The KSP type in use ("rcg" or "gcrodr" when recycling). Not collective.
   std::string ksp_type() const;
 
@@ -146,6 +162,7 @@ class SequenceSolver {
     void* context = nullptr;
     PetscErrorCode (*destroy)(void*) = nullptr;
     double limit = 0;           // iterations per decade allowed in this solve (0: no limit)
+    bool early = true;          // also stop once the rate so far is too slow (not only at the cap)
     PetscReal first = 0, last = 0;
     PetscInt iterations = 0, cap = -1;
     bool stopped = false;
@@ -169,7 +186,13 @@ class SequenceSolver {
   void assemble_matrix(const Mu& mu);
   /// Whether A(mu) = sum_q theta_q A_q (checked once on a pseudo-random vector). Collective.
   bool check_affine(const Mu& mu);
+  /// Full set-up of the preconditioner for matrix_ (under refresh: new prolongators). Collective.
   void build_preconditioner();
+  /// refresh: keep the prolongators, recompute the coarse operators for matrix_; a full build when
+  /// the preconditioner cannot be refreshed. Returns true if it was a refresh. Collective.
+  bool refresh_preconditioner();
+  /// Tell PCGAMG / PCHMG whether their next set-up keeps the interpolation. Collective.
+  void set_reuse_interpolation(bool reuse);
   /// Iterations per decade of the last KSPSolve, or 0 when it gained nothing measurable.
   double last_rate() const;
 
@@ -199,6 +222,7 @@ class SequenceSolver {
   std::size_t solved_ = 0;  // systems solved since construction or reset()
   bool pc_built_ = false;
   std::size_t pc_builds_ = 0;
+  std::size_t pc_refreshes_ = 0;
 };
 
 }  // namespace kolmo::solvers

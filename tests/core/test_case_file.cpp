@@ -182,7 +182,7 @@ TEST_CASE("unknown keys are reported with their location and the nearest key",
           "[core][case_file]") {
   CHECK(error_of(kMinimal + "rom:\n  method: pod\n  tolerence: 1e-3\n") ==
         "case.yaml:6:3: 'rom.tolerence': unknown key (did you mean 'tolerance'? allowed here: "
-        "estimator, max_size, method, model, tolerance)");
+        "estimator, max_size, method, model, stability, surrogate, tolerance)");
   CHECK(error_of("problem: {type: helmholtz}\nparamters: []\n") ==
         "case.yaml:2:1: 'paramters': unknown key (did you mean 'parameters'? allowed here: name, "
         "outputs, parameters, problem, rom, snapshots, solver, sweep, test, training)");
@@ -418,7 +418,7 @@ TEST_CASE("solver.sequence rejects unknown keys, unknown choices and out-of-rang
         "'previous'? allowed: zero, previous, projection, fischer, pod)");
   CHECK(error_of(kMinimal + "solver:\n  sequence: {reuse_pc: yes}\n") ==
         "case.yaml:5:24: 'solver.sequence.reuse_pc': unknown value 'yes' (allowed: never, always, "
-        "auto)");
+        "auto, refresh)");
   CHECK(error_of(kMinimal + "solver:\n  sequence: {recycle: sometimes}\n") ==
         "case.yaml:5:23: 'solver.sequence.recycle': expected true or false, got 'sometimes'");
   CHECK(error_of(kMinimal + "solver:\n  sequence: {rebuild_factor: 1}\n") ==

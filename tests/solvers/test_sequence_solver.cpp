@@ -1,7 +1,9 @@
 // The sequence solver: results in the original order equal to independent solves whatever the
 // order, guess, preconditioner reuse and recycling; previous and projection guesses and recycling
 // save iterations on a slowly varying path; reuse_pc auto rebuilds when the count rises and only
-// then; the same results on 1 and 2 ranks.
+// then; reuse_pc refresh keeps GAMG's prolongators and recomputes its coarse operators, which
+// stays close to a fresh build where the kept preconditioner goes stale; the same results on 1 and
+// 2 ranks.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -83,7 +85,7 @@ struct Run {
   std::vector<kolmo::VecHandle> solutions;  // at the points' indices
   std::vector<ks::SequenceStats> stats;
   std::vector<std::size_t> order;
-  std::size_t pc_builds = 0;
+  std::size_t pc_builds = 0, pc_refreshes = 0;
   std::string ksp_type;
   PetscInt total_iterations() const {
     PetscInt sum = 0;
@@ -103,6 +105,7 @@ Run run(const ko::ParametrizedProblem& problem, const kolmo::SolverSection& sett
     KOLMO_PETSC_CALL(VecCopy(u, r.solutions[i]));
   });
   r.pc_builds = solver.pc_builds();
+  r.pc_refreshes = solver.pc_refreshes();
   r.ksp_type = solver.ksp_type();
   return r;
 }
@@ -158,6 +161,8 @@ TEST_CASE("sequence solves return independent solves' results in the original or
       policy(O::nearest, G::fischer, R::always, false),
       policy(O::hilbert, G::pod, R::automatic, false),
       policy(O::nearest, G::projection, R::automatic, true),
+      // Jacobi has no hierarchy to keep: refresh builds it for every system.
+      policy(O::hilbert, G::projection, R::refresh, false),
   };
   for (const auto& p : policies) {
     const Run r = run(problem, settings, p, points);
@@ -175,6 +180,10 @@ TEST_CASE("sequence solves return independent solves' results in the original or
     INFO("largest relative difference to independent solves " << worst);
     REQUIRE(on_all_ranks(same));
     if (p.order == O::given) CHECK(r.order == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8});
+    if (p.reuse_pc == R::refresh) {
+      CHECK(r.pc_builds == points.size());
+      CHECK(r.pc_refreshes == 0);
+    }
     CHECK(r.ksp_type == (p.recycle ? "rcg" : "cg"));
   }
 }
@@ -299,6 +308,12 @@ TEST_CASE("sequence policies come from the case file's names", "[solvers][sequen
   CHECK(p.rebuild_factor == 3);
   CHECK(p.guess_size == 5);
   CHECK(ks::describe(p) == "order hilbert, guess pod (5), reuse_pc auto (x3), recycle on");
+  section.reuse_pc = "refresh";
+  CHECK(ks::sequence_policy(section).reuse_pc == ks::PcReuse::refresh);
+  CHECK(ks::describe(ks::sequence_policy(section)) == "order hilbert, guess pod (5), reuse_pc refresh (x3), recycle on");
+  section.reuse_pc = "refesh";
+  CHECK_THROWS_WITH(ks::sequence_policy(section), Catch::Contains("did you mean 'refresh'"));
+  section.reuse_pc = "auto";
   section.guess = "previos";
   CHECK_THROWS_WITH(ks::sequence_policy(section), Catch::Contains("did you mean 'previous'"));
 
@@ -359,4 +374,50 @@ TEST_CASE("a kept GAMG preconditioner is applied with the matrix it was built fr
     }
     REQUIRE(on_all_ranks(converged));
   }
+}
+
+TEST_CASE("reuse_pc refresh keeps GAMG's prolongators and follows slowly varying coefficients",
+          "[solvers][sequence]") {
+  // Two blocks' conductivities drift by a factor 10 in 8 steps: a preconditioner kept from the
+  // first system goes stale, one refreshed for each matrix (same prolongators, new P^T A P, new
+  // smoothers) stays close to a full build.
+  const auto settings = solver_settings("cg", "gamg", 1e-8);
+  std::vector<kolmo::Mu> points;
+  for (int k = 0; k < 8; ++k) {
+    const double drift = std::pow(0.1, k / 7.0);
+    points.push_back({drift, 1.0, 0.8, 1.0 / (1.0 + 9.0 * (1.0 - drift))});
+  }
+  using R = ks::PcReuse;
+  auto with = [&](const ko::ParametrizedProblem& problem, R reuse) {
+    return run(problem, settings, policy(ks::SystemOrder::given, ks::InitialGuess::zero, reuse, false), points);
+  };
+  const auto problem = thermal_block(test_comm(), 48);
+  const Run never = with(problem, R::never), always = with(problem, R::always),
+            refreshed = with(problem, R::refresh);
+  bool converged = true;
+  for (const auto& s : refreshed.stats) converged = converged && s.reason > 0 && s.relative_residual < 1e-6;
+  REQUIRE(on_all_ranks(converged));
+  // One full build, then a refresh for every system (the watch never asked for a rebuild).
+  CHECK(refreshed.pc_builds == 1);
+  CHECK(refreshed.pc_refreshes == points.size() - 1);
+  for (std::size_t i = 1; i < points.size(); ++i) {
+    CHECK(refreshed.stats[i].pc_refreshed);
+    CHECK_FALSE(refreshed.stats[i].pc_rebuilt);
+  }
+  INFO("iterations: never " << never.total_iterations() << ", always " << always.total_iterations()
+                            << ", refresh " << refreshed.total_iterations() << "; last system: "
+                            << never.stats.back().iterations << ", " << always.stats.back().iterations << ", "
+                            << refreshed.stats.back().iterations);
+  CHECK(refreshed.total_iterations() <= never.total_iterations() + 8);
+  CHECK(refreshed.stats.back().iterations <= never.stats.back().iterations + 2);
+  CHECK(always.stats.back().iterations > refreshed.stats.back().iterations + 2);
+  CHECK(always.total_iterations() > refreshed.total_iterations());
+
+  // The same iteration counts (up to one) on one rank.
+  const auto serial_problem = thermal_block(PETSC_COMM_SELF, 48);
+  const Run serial = with(serial_problem, R::refresh);
+  bool same = serial.stats.size() == refreshed.stats.size() && serial.pc_refreshes == refreshed.pc_refreshes;
+  for (std::size_t i = 0; same && i < points.size(); ++i)
+    same = std::abs(serial.stats[i].iterations - refreshed.stats[i].iterations) <= 1;
+  REQUIRE(on_all_ranks(same));
 }

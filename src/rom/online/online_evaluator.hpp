@@ -25,15 +25,23 @@ struct OnlineResult {
   /// |s(mu) - s_N(mu)| <= output_bounds[k]: ||r||^2 / alpha_LB for a compliant output, else
   /// ||l(mu)||_X' * Delta; NaN when the model holds no dual-norm data for the output, and for a
   /// compliant output of a model with a non-affine rhs term (s = f.u then differs from f_M.u).
+  /// A compliant output of a model with an operator EIM error gets ||l||_X' Delta (the compliant
+  /// bound assumes the reduced model is the Galerkin projection of the truth).
   std::vector<double> output_bounds;
   double residual_dual_norm = 0.0;    ///< ||r_N(mu)||_X', r_N = f_M - A V u_N
   /// eta(mu), the estimate of ||f(mu) - f_M(mu)||_X' of the model's non-affine rhs term
   /// (reduced_model.hpp, NonaffineRhsTerm: an estimate, not a certified bound); 0 without one.
   double rhs_error = 0.0;
-  double stability_lower_bound = 0.0; ///< alpha_LB(mu) (or beta_LB(mu))
-  /// Delta_N(mu) = (||r_N||_X' + rhs_error) / alpha_LB >= ||u(mu) - V u_N(mu)||_X; +infinity when
-  /// the stability lower bound is not positive (the point is not certified). Without a
-  /// non-affine term it is rigorous; with one, see NonaffineRhsTerm.
+  /// eps_f + eps_A ||u_N||_X, the part of the truth's residual that the matrix EIM of a sampled
+  /// operator adds (reduced_model.hpp, OperatorEimError: eps_A, eps_f are estimates); 0 without.
+  double operator_error = 0.0;
+  /// alpha_LB(mu) (or beta_LB(mu)) of the model's operator (for a sampled operator: of A_M; the
+  /// truth's is at least alpha_LB - eps_A).
+  double stability_lower_bound = 0.0;
+  /// Delta_N(mu) = (||r_N||_X' + rhs_error + operator_error) / (alpha_LB - eps_A) >= ||u(mu) -
+  /// V u_N(mu)||_X (eps_A = 0 without an operator EIM error); +infinity when the denominator is
+  /// not positive (the point is not certified). Without EIM terms it is rigorous; with them, see
+  /// NonaffineRhsTerm and OperatorEimError.
   double error_bound = 0.0;
 };
 
@@ -69,8 +77,9 @@ class OnlineEvaluator {
   /// the representers of v_n, n < size (on x86-64 processors with AVX2 and FMA, checked at run
   /// time, the Cholesky factorisation and both residual products use kernels compiled for them:
   /// same operations, reassociated sums, so equal to round-off); the stability lower bound
-  /// follows model().stability (reduced_model.hpp); Delta = (||r|| + eta) / alpha_LB, eta the
-  /// non-affine rhs term's estimate (0 without one). Cost O(Q N^2 + N^3 + (Qf + Qa N)^2) flops
+  /// follows model().stability (reduced_model.hpp); Delta = (||r|| + eta + eps_f + eps_A |u_N|) /
+  /// (alpha_LB - eps_A), eta the non-affine rhs term's estimate and eps_A, eps_f the operator EIM
+  /// error's (0 without them; O(N) more flops). Cost O(Q N^2 + N^3 + (Qf + Qa N)^2) flops
   /// (classical) or O(r (Qf + Qa N)) (stable, r = rows of R), plus M + K evaluations of g and
   /// O(M^2 + K M) flops for eta; the only memory allocated is the result.
   /// @throws InputError when mu has the wrong dimension or a value outside the parameter box

@@ -105,6 +105,40 @@ struct NonaffineRhsTerm {
   bool rhs_is_beta = false;
 };
 
+/// The error of an operator known only at samples and made affine by matrix EIM (sample-mode
+/// external problems, rom/eim_affine_problem.hpp): the reduced model is the Galerkin projection of
+/// A_M(mu) u_M = f_M(mu), the truth solves A(mu) u = f(mu). With r_N = f_M - A_M V u_N (what
+/// ResidualNormData measures), the truth's residual is
+///   f - A V u_N = r_N + (f - f_M) + (A_M - A) V u_N,
+/// and the inf-sup (or coercivity) constant of A is at least alpha_LB(mu) - ||A - A_M||_{X->X'}
+/// (the smallest singular value of X^-1/2 A X^-1/2 moves by at most the norm of the perturbation),
+/// alpha_LB(mu) the model's bound for A_M. Hence, with eps_A >= ||A(mu) - A_M(mu)||_{X->X'} and
+/// eps_f >= ||f(mu) - f_M(mu)||_X',
+///   ||u - V u_N||_X <= (||r_N||_X' + eps_f + eps_A ||u_N||_X) / (alpha_LB(mu) - eps_A)
+/// when alpha_LB > eps_A (+infinity otherwise). ||V u_N||_X = |u_N|_2 because the basis is
+/// X-orthonormal, so the term costs O(N) online. (The same as splitting u - u_N = (u - u_M) +
+/// (u_M - u_N), ||u_M - u_N|| <= r / alpha_LB, ||u - u_M|| <= eps_A ||u_M|| / (alpha_LB - eps_A)
+/// and ||u_M|| <= ||u_N|| + r / alpha_LB.)
+///
+/// What is rigorous and what is not: the inequality above is; eps_A and eps_f are NOT certified.
+/// They cannot be computed online (that needs A(mu)), so the offline stage measures the dual norms
+/// at the samples the EIM did not interpolate (the training samples it did not select, whose
+/// entries the RBF reproduces, so they see the EIM truncation error, and the held-out samples,
+/// which also see the RBF error of beta(mu)) and stores safety_factor times their maximum: an
+/// a-posteriori estimate of the sup over the parameter box, like the gaussian EIM term.
+struct OperatorEimError {
+  double operator_error = 0.0;  ///< eps_A, estimate of max_mu ||A(mu) - A_M(mu)||_{X->X'}
+  double rhs_error = 0.0;       ///< eps_f, estimate of max_mu ||f(mu) - f_M(mu)||_X' (0: f exact)
+  double safety_factor = 1.0;   ///< eps = safety_factor * the measured maximum
+  /// The measured ||A(mu_i) - A_M(mu_i)||_{X->X'} and ||f(mu_i) - f_M(mu_i)||_X' (empty when f is
+  /// not interpolated) at the calibration samples, in the order of `points`.
+  std::vector<double> measured_operator, measured_rhs;
+  /// The calibration samples, one row of parameter values each.
+  std::vector<std::vector<double>> points;
+  /// How the norms were computed (e.g. "spectral: largest generalized eigenvalue ...").
+  std::string method;
+};
+
 /// A reduced model. A value type, PETSc- and MPI-free. Basis size N <= max_size() can be chosen
 /// per query (the basis is hierarchical: the first N vectors are the size-N basis).
 struct ReducedModel {
@@ -125,6 +159,9 @@ struct ReducedModel {
   /// The EIM error of a non-affine right-hand side, added to the error bound (absent: the rhs
   /// terms are the truth's load and the bound is ||r_N||_X' / alpha_LB as before).
   std::optional<NonaffineRhsTerm> nonaffine_rhs;
+  /// The matrix-EIM error of a sampled operator, added to the error bound (absent: A(mu) is the
+  /// truth's operator, or a model written before this term existed).
+  std::optional<OperatorEimError> operator_eim;
 
   int max_size() const { return lhs.terms.empty() ? 0 : static_cast<int>(lhs.terms[0].rows()); }
 };

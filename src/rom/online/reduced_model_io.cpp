@@ -27,6 +27,7 @@ constexpr const char* kStability = "/stability";
 constexpr const char* kSingularValues = "/singular_values";
 constexpr const char* kBasis = "/basis";
 constexpr const char* kNonaffineRhs = "/nonaffine_rhs";
+constexpr const char* kOperatorEim = "/operator_eim";
 
 std::string child(const std::string& group, const std::string& name) { return group + "/" + name; }
 
@@ -288,14 +289,40 @@ void check_reduced_model(const ReducedModel& model, const std::string& where) {
                                        model.rhs.terms.size());
         !problem.empty())
       fail(problem);
+  if (model.operator_eim) {
+    const OperatorEimError& e = *model.operator_eim;
+    if (!(e.operator_error >= 0) || !std::isfinite(e.operator_error) || !(e.rhs_error >= 0) ||
+        !std::isfinite(e.rhs_error))
+      fail("operator EIM error: eps_A = " + std::to_string(e.operator_error) + ", eps_f = " +
+           std::to_string(e.rhs_error) + " (expected finite values >= 0)");
+    if (e.measured_operator.size() != e.points.size() ||
+        (!e.measured_rhs.empty() && e.measured_rhs.size() != e.points.size()))
+      fail("operator EIM error: " + std::to_string(e.points.size()) + " calibration points but " +
+           std::to_string(e.measured_operator.size()) + " operator and " +
+           std::to_string(e.measured_rhs.size()) + " rhs measurements");
+    for (const auto& point : e.points)
+      if (point.size() != model.parameter_names.size())
+        fail("operator EIM error: a calibration point has " + std::to_string(point.size()) +
+             " values for " + std::to_string(model.parameter_names.size()) + " parameters");
+  }
 }
+
+namespace {
+
+// The oldest layout that holds everything in `model`, so that older readers keep reading the
+// files they understand and refuse those whose bound they would misread.
+int format_version(const ReducedModel& model) {
+  if (model.operator_eim) return 3;
+  return model.nonaffine_rhs ? 2 : 1;
+}
+
+}  // namespace
 
 void write_reduced_model(h5::File& file, const ReducedModel& model) {
   check_reduced_model(model, file.path());
   const auto n = static_cast<hsize_t>(model.max_size());
   file.write_attributes("/", {{"kolmo_format", std::string(reduced_model_format)},
-                              {"kolmo_format_version",
-                               std::int64_t{model.nonaffine_rhs ? reduced_model_format_version : 1}},
+                              {"kolmo_format_version", std::int64_t{format_version(model)}},
                               {"kolmo_version", std::string(version_string)},
                               {"created", h5::utc_timestamp()},
                               {"problem_type", model.problem_type},
@@ -371,6 +398,25 @@ void write_reduced_model(h5::File& file, const ReducedModel& model) {
     write_matrix(file, child(kNonaffineRhs, "interpolation_matrix"), t.interpolation_matrix);
     write_matrix(file, child(kNonaffineRhs, "indicator_points"), t.indicator_points);
     write_matrix(file, child(kNonaffineRhs, "indicator_basis"), t.indicator_basis);
+  }
+
+  if (model.operator_eim) {
+    const OperatorEimError& e = *model.operator_eim;
+    file.create_group(kOperatorEim);
+    file.write_attributes(kOperatorEim, {{"kind", std::string("estimate")},
+                                         {"operator_error", e.operator_error},
+                                         {"rhs_error", e.rhs_error},
+                                         {"safety_factor", e.safety_factor},
+                                         {"method", e.method}});
+    Eigen::MatrixXd points(static_cast<Eigen::Index>(e.points.size()),
+                           static_cast<Eigen::Index>(model.parameter_names.size()));
+    for (std::size_t i = 0; i < e.points.size(); ++i)
+      for (std::size_t k = 0; k < e.points[i].size(); ++k)
+        points(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k)) = e.points[i][k];
+    write_matrix(file, child(kOperatorEim, "points"), points);
+    file.write_doubles(child(kOperatorEim, "measured_operator"), {e.measured_operator.size()},
+                       e.measured_operator);
+    file.write_doubles(child(kOperatorEim, "measured_rhs"), {e.measured_rhs.size()}, e.measured_rhs);
   }
 }
 
@@ -495,6 +541,24 @@ ReducedModel read_reduced_model(const h5::File& file) {
     t.indicator_basis = read_matrix(file, child(kNonaffineRhs, "indicator_basis"),
                                     t.indicator_points.rows(), m);
     model.nonaffine_rhs = std::move(t);
+  }
+  // Absent in files of format < 3 (and in models of affine problems): eps_A = eps_f = 0.
+  if (file.exists(kOperatorEim)) {
+    OperatorEimError e;
+    e.operator_error = file.read_double_attribute(kOperatorEim, "operator_error");
+    e.rhs_error = file.read_double_attribute(kOperatorEim, "rhs_error");
+    e.safety_factor = file.read_double_attribute(kOperatorEim, "safety_factor");
+    e.method = file.read_string_attribute(kOperatorEim, "method");
+    const Eigen::MatrixXd points = read_matrix(
+        file, child(kOperatorEim, "points"), -1, static_cast<long long>(model.parameter_names.size()));
+    e.points.assign(static_cast<std::size_t>(points.rows()),
+                    std::vector<double>(static_cast<std::size_t>(points.cols())));
+    for (Eigen::Index i = 0; i < points.rows(); ++i)
+      for (Eigen::Index k = 0; k < points.cols(); ++k)
+        e.points[static_cast<std::size_t>(i)][static_cast<std::size_t>(k)] = points(i, k);
+    e.measured_operator = read_vector(file, child(kOperatorEim, "measured_operator"), points.rows());
+    e.measured_rhs = read_vector(file, child(kOperatorEim, "measured_rhs"), -1);
+    model.operator_eim = std::move(e);
   }
   check_reduced_model(model, path);
   return model;

@@ -15,9 +15,11 @@ namespace kolmo::rom {
 /// The value of the root attribute `kolmo_format` of a reduced model file.
 inline constexpr const char* reduced_model_format = "kolmo-reduced-model";
 /// The newest layout version this Kolmo writes and reads (root attribute `kolmo_format_version`).
-/// Version 2 adds the group /nonaffine_rhs; a model without it is still written as version 1, so
-/// only the files an older reader would misread (by ignoring the EIM error) are refused by it.
-inline constexpr int reduced_model_format_version = 2;
+/// Version 2 adds the group /nonaffine_rhs, version 3 the group /operator_eim (the matrix-EIM
+/// error of a sampled operator); a model is written with the oldest version that holds what it
+/// has, so only the files an older reader would misread (by ignoring an EIM error) are refused by
+/// it. Files of versions 1 and 2 are read with no operator EIM error (eps_A = 0).
+inline constexpr int reduced_model_format_version = 3;
 
 /// Check that the sizes of `model` agree with each other (every term N x N or N, one expression
 /// per term, Gram and orthonormal matrices of the documented sizes, a known estimator and
