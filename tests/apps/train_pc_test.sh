@@ -3,14 +3,7 @@
 # MPI...; checks the exit statuses, that the model file is written, and that the fitted model
 # needs strictly fewer CG iterations on the held-out snapshots than its starting weights (IC(0)).
 set -eu
-kolmo=$1
-case_file=$2
-shift 2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$case_file" "$work/case.yaml"
-cd "$work"
-run() { echo "+ $*"; "$@"; }
+source "$(cd "$(dirname "$0")/.." && pwd)/case_workdir.sh"
 
 run "$@" "$kolmo" snapshots case.yaml --quiet
 test -s train_pc_block_snapshots.h5

@@ -8,14 +8,7 @@
 # stops after the offline stage (for the sampled bound, which is NOT rigorous and may well fail
 # validation).
 set -eu
-kolmo=$1
-case_file=$2
-shift 2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$case_file" "$work/case.yaml"
-cd "$work"
-run() { echo "+ $*"; "$@"; }
+source "$(cd "$(dirname "$0")/.." && pwd)/case_workdir.sh"
 
 # shellcheck disable=SC2086
 run "$@" "$kolmo" offline case.yaml --quiet --json offline.json ${KOLMO_OFFLINE_ARGS:-}

@@ -4,14 +4,7 @@
 # carries the EIM error term, validation against the exact-source truth finds every bound above
 # the true error (POD and greedy models), and kolmo online shows the EIM part of the bound.
 set -eu
-kolmo=$1
-case_file=$2
-shift 2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$case_file" "$work/case.yaml"
-cd "$work"
-run() { echo "+ $*"; "$@"; }
+source "$(cd "$(dirname "$0")/.." && pwd)/case_workdir.sh"
 
 run "$@" "$kolmo" offline case.yaml --quiet --json offline.json
 grep -q '"method": "pod"' offline.json

@@ -3,14 +3,7 @@
 # path) and kolmo validate end to end on a small case, on the ranks of MPI...; checks the exit
 # statuses, the reports and that the model answers kolmo online.
 set -eu
-kolmo=$1
-case_file=$2
-shift 2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$case_file" "$work/case.yaml"
-cd "$work"
-run() { echo "+ $*"; "$@"; }
+source "$(cd "$(dirname "$0")/.." && pwd)/case_workdir.sh"
 
 run "$@" "$kolmo" offline case.yaml --quiet --json offline.json
 grep -q '"method": "greedy"' offline.json

@@ -5,15 +5,8 @@
 # (relative), the recorded check error is shown, a point outside the box is refused, and without
 # the flag the output is unchanged.
 set -eu
-kolmo=$1
-case_file=$2
-shift 2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$case_file" "$work/case.yaml"
-printf '  surrogate: {tolerance: 1.0e-8, check_points: 500}\n' >> "$work/case.yaml"
-cd "$work"
-run() { echo "+ $*"; "$@"; }
+source "$(cd "$(dirname "$0")/.." && pwd)/case_workdir.sh"
+printf '  surrogate: {tolerance: 1.0e-8, check_points: 500}\n' >> case.yaml
 model=$(sed -n 's/^ *model: *\([^ #]*\).*/\1/p' case.yaml | head -1)
 
 run "$@" "$kolmo" offline case.yaml --quiet --json offline.json | tee offline.txt
