@@ -8,7 +8,8 @@
 // and the time of each method covers everything from creating its solver to the last solution:
 // assembly of each A(mu) and f(mu), ordering, preconditioner set-up, guesses and iterations.
 //
-//   mpiexec -n 2 bench_sequences [-n 256] [-n3 32] [-systems 16] [-seeds 3]
+//   mpiexec -n 2 bench_sequences [-n 256] [-n3 32] [-systems 16] [-seeds 3] [-guess_size 32]
+//       [-projection_accuracy 1]
 //       [-problems thermal,darcy,darcy3d,advection,helmholtz] [-kinds iid,ordered,path]
 //       [-methods NAME,NAME,...] [-metric wall|cpu] [-csv FILE] [-smoke]
 //
@@ -425,14 +426,17 @@ struct Method {
 };
 
 // Solutions kept by Kolmo's projection guess (and PETSc's fischer/pod): on the affine problems the
-// reduced matrices make a large basis cheap.
-constexpr int kGuessSize = 32;
+// reduced matrices make a large basis cheap. -guess_size changes it (long sequences).
+int kGuessSize = 32;
+// Kolmo's projection policies solve to rtol times this (-projection_accuracy; solver.sequence key).
+double kProjectionAccuracy = 1.0;
 
 ks::SequencePolicy make_policy(ks::InitialGuess guess, ks::PcReuse reuse, bool recycle,
                                ks::SystemOrder order = ks::SystemOrder::given, int guess_size = kGuessSize) {
   ks::SequencePolicy p;
   p.guess_size = guess_size;
   p.guess = guess;
+  p.projection_accuracy = kProjectionAccuracy;
   p.reuse_pc = reuse;
   p.recycle = recycle;
   p.order = order;
@@ -533,6 +537,7 @@ struct Result {
   // refresh, kept preconditioner; and the counts.
   double setup_build = 0, setup_refresh = 0, setup_kept = 0;
   long n_build = 0, n_refresh = 0, n_kept = 0;
+  std::size_t accepted = 0;  // systems whose guess met the tolerance (nothing set up or solved)
   double worst_residual = 0;
   std::string failure;
   void add(const Result& r) {
@@ -549,6 +554,7 @@ struct Result {
     n_build += r.n_build;
     n_refresh += r.n_refresh;
     n_kept += r.n_kept;
+    accepted += r.accepted;
     worst_residual = std::max(worst_residual, r.worst_residual);
     if (failure.empty()) failure = r.failure;
   }
@@ -590,6 +596,7 @@ Result run_method(const Problem& p, const Method& m, std::size_t index, const st
     }
     r.builds = solver.pc_builds();
     r.refreshes = solver.pc_refreshes();
+    r.accepted = solver.guesses_accepted();
     // The solve times are rank 0's; every rank reports the same split.
     MPI_Bcast(&r.solve, 1, MPI_DOUBLE, 0, comm);
     r.setup = r.total - r.solve;
@@ -655,6 +662,10 @@ int main(int argc, char** argv) {
     const PetscInt n = option_int("-n", smoke ? 24 : 256);
     const PetscInt n3 = option_int("-n3", smoke ? 8 : 32);
     const auto systems = static_cast<std::size_t>(option_int("-systems", smoke ? 3 : 16));
+    kGuessSize = static_cast<int>(option_int("-guess_size", kGuessSize));
+    PetscReal accuracy = kProjectionAccuracy;
+    KOLMO_PETSC_CALL(PetscOptionsGetReal(nullptr, nullptr, "-projection_accuracy", &accuracy, nullptr));
+    kProjectionAccuracy = accuracy;
     const auto seeds = static_cast<unsigned>(option_int("-seeds", smoke ? 1 : 3));
     const auto problems = split(option_string("-problems", "thermal,darcy,darcy3d,advection,helmholtz"));
     const auto kinds = split(option_string("-kinds", "iid,ordered,path"));
@@ -730,9 +741,10 @@ int main(int argc, char** argv) {
             const Result& r = totals[k];
             if (per_seed[k].empty() || (r.n_refresh == 0 && r.n_kept == 0) || !r.failure.empty()) continue;
             auto ms = [](double seconds, long count) { return count > 0 ? 1e3 * seconds / static_cast<double>(count) : 0.0; };
-            std::printf("  %-32s set-up per system: full build %.1f ms (%ld), refresh %.1f ms (%ld), kept %.1f ms (%ld)\n",
+            std::printf("  %-32s set-up per system: full build %.1f ms (%ld), refresh %.1f ms (%ld), kept %.1f ms (%ld);"
+                        " guess accepted for %zu\n",
                         methods[k].name.c_str(), ms(r.setup_build, r.n_build), r.n_build, ms(r.setup_refresh, r.n_refresh),
-                        r.n_refresh, ms(r.setup_kept, r.n_kept), r.n_kept);
+                        r.n_refresh, ms(r.setup_kept, r.n_kept), r.n_kept, r.accepted);
           }
         }
         if (best_base < methods.size() && best_kolmo < methods.size()) {

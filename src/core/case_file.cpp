@@ -142,7 +142,8 @@ std::vector<std::size_t> read_grid_points(const ConfigNode& node, const Paramete
 
 SequenceSection read_sequence_section(const ConfigNode& node) {
   MapReader reader(node);
-  declare_keys(reader, {"order", "guess", "reuse_pc", "recycle", "rebuild_factor", "guess_size"});
+  declare_keys(reader,
+               {"order", "guess", "reuse_pc", "recycle", "rebuild_factor", "guess_size", "projection_accuracy"});
   SequenceSection s;
   s.order = reader.choice("order", {"given", "nearest", "hilbert", "signature"}, s.order);
   s.guess = reader.choice("guess", {"zero", "previous", "projection", "fischer", "pod"}, s.guess);
@@ -153,6 +154,10 @@ SequenceSection read_sequence_section(const ConfigNode& node) {
     reader.child("rebuild_factor")
         .fail(std::string("expected a number > 1, got ") + format_number(s.rebuild_factor));
   s.guess_size = read_positive_int(reader, "guess_size", s.guess_size);
+  s.projection_accuracy = reader.optional<double>("projection_accuracy", s.projection_accuracy);
+  if (!(s.projection_accuracy > 0 && s.projection_accuracy <= 1))
+    reader.child("projection_accuracy")
+        .fail(std::string("expected a number in (0, 1], got ") + format_number(s.projection_accuracy));
   return s;
 }
 

@@ -33,6 +33,7 @@ struct SequenceSection {
   double rebuild_factor = 1.5;     ///< auto: rebuild once a solve converges this many times slower
                                    ///< (iterations per decade) than after the last rebuild (> 1)
   int guess_size = 8;              ///< projection, fischer, pod: previous solutions kept (>= 1)
+  double projection_accuracy = 1.0;  ///< projection: solves go to rtol times this, in (0, 1]
 };
 
 /// `solver:`, the truth solver. Keys map to PETSc options of the solver's prefix; `petsc` is a

@@ -398,6 +398,8 @@ TEST_CASE("solver.sequence: defaults reproduce independent solves, values are re
   CHECK(s.sequence.recycle);
   CHECK(s.sequence.rebuild_factor == 2.5);
   CHECK(s.sequence.guess_size == 4);
+  CHECK(kolmo::parse_case_file(kMinimal + "solver: {sequence: {projection_accuracy: 0.01}}\n", "case.yaml")
+            .solver.sequence.projection_accuracy == 0.01);
   CHECK_FALSE(kolmo::parse_case_file(kMinimal + "solver: {sequence: {recycle: off}}\n", "case.yaml")
                   .solver.sequence.recycle);
   CHECK(kolmo::parse_case_file(kMinimal + "solver: {sequence: {order: signature, guess: pod}}\n",
@@ -409,7 +411,7 @@ TEST_CASE("solver.sequence rejects unknown keys, unknown choices and out-of-rang
           "[core][case_file]") {
   CHECK(error_of(kMinimal + "solver:\n  sequence:\n    oder: nearest\n") ==
         "case.yaml:6:5: 'solver.sequence.oder': unknown key (did you mean 'order'? allowed here: "
-        "guess, guess_size, order, rebuild_factor, recycle, reuse_pc)");
+        "guess, guess_size, order, projection_accuracy, rebuild_factor, recycle, reuse_pc)");
   CHECK(error_of(kMinimal + "solver:\n  sequence: {order: nearset}\n") ==
         "case.yaml:5:21: 'solver.sequence.order': unknown value 'nearset' (did you mean 'nearest'? "
         "allowed: given, nearest, hilbert, signature)");
@@ -425,5 +427,7 @@ TEST_CASE("solver.sequence rejects unknown keys, unknown choices and out-of-rang
         "case.yaml:5:30: 'solver.sequence.rebuild_factor': expected a number > 1, got 1");
   CHECK(error_of(kMinimal + "solver:\n  sequence: {guess_size: 0}\n") ==
         "case.yaml:5:26: 'solver.sequence.guess_size': expected a positive integer, got 0");
+  CHECK(error_of(kMinimal + "solver:\n  sequence: {projection_accuracy: 2}\n") ==
+        "case.yaml:5:35: 'solver.sequence.projection_accuracy': expected a number in (0, 1], got 2");
   CHECK(error_of(kMinimal + "solver:\n  sequence: [nearest]\n") != "(no error)");
 }

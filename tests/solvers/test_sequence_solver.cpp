@@ -236,6 +236,50 @@ TEST_CASE("previous and projection guesses and recycling save iterations on a sl
   CHECK(both < projection);
 }
 
+TEST_CASE("late in a long affine sequence the projection alone meets the tolerance",
+          "[solvers][sequence]") {
+  const auto problem = thermal_block(test_comm(), 24);
+  // The true residual decides, for the guesses as for CG.
+  auto settings = solver_settings("cg", "gamg", 1e-8);
+  settings.petsc = {{"ksp_norm_type", "unpreconditioned"}};
+  const auto points = sample(problem.parameter_space(), 40, 7);
+  const auto reference = independent(problem, solver_settings("cg", "gamg", 1e-12), points);
+  auto p = policy(ks::SystemOrder::given, ks::InitialGuess::projection, ks::PcReuse::never, false);
+  p.guess_size = 40;
+  auto with_accuracy = [&](double accuracy) {
+    p.projection_accuracy = accuracy;
+    ks::SequenceSolver solver(problem, settings, p, "seqlong_");
+    std::vector<ks::SequenceStats> stats;
+    bool close = true;
+    double worst = 0;
+    stats = solver.solve_all(points, [&](std::size_t i, Vec u, const ks::SequenceStats&) {
+      const double d = kt::relative_difference(u, reference[i]);
+      worst = std::max(worst, d);
+      close = close && d < 1e-5;
+    });
+    std::size_t accepted = 0;
+    bool consistent = true;
+    for (const auto& s : stats) {
+      // An accepted guess meets the tolerance in the true residual, with nothing set up.
+      if (s.iterations == 0) ++accepted;
+      consistent = consistent && s.relative_residual <= 1e-8 && s.reason > 0 &&
+                   (s.iterations > 0 || !s.pc_rebuilt);
+    }
+    INFO("projection_accuracy " << accuracy << ": " << accepted << " of 40 guesses accepted, "
+                                << solver.pc_builds() << " builds, largest difference " << worst);
+    CHECK(accepted == solver.guesses_accepted());
+    CHECK(solver.pc_builds() + accepted == points.size());
+    REQUIRE(on_all_ranks(close && consistent));
+    return accepted;
+  };
+  const std::size_t plain = with_accuracy(1.0);
+  const std::size_t tight = with_accuracy(0.01);
+  // 4 parameters: the snapshots span the solution set to 1e-8 well before 40 samples, but a
+  // projection onto solutions accurate only to rtol stalls near rtol.
+  CHECK(plain >= 5);
+  CHECK(tight > plain);
+}
+
 TEST_CASE("reuse_pc auto keeps the preconditioner until the iteration count rises",
           "[solvers][sequence]") {
   const auto problem = thermal_block(test_comm());
