@@ -14,6 +14,9 @@
 //    Chebyshev / least-squares polynomials: mean iterations, products with A, setup and solve time.
 //    The same (without the least-squares polynomial) on 3-D Darcy (fitted on 3-D draws) and on
 //    the thermal_block problem (fitted on thermal_block parameter draws on a coarser grid).
+//    On more than one process also the per-block limit (block Jacobi with exact block solves) and
+//    additive Schwarz with overlap 1 and 2 with IC(0), the learned factor (weights fitted on one
+//    process, on the ASM subdomain problems, or the block-Jacobi fit) and exact subdomain solves.
 // 3. Over `bandit_systems` small Darcy systems with a random contrast: CG + SSOR(omega), omega from
 //    a bandit (EXP3, Tsallis-INF, contextual Tsallis-INF on the log diagonal contrast) against
 //    Gauss-Seidel (omega = 1), the best fixed omega in hindsight and the per-instance best.
@@ -23,6 +26,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -57,23 +61,35 @@ struct Config {
   std::string options;  // PETSc options for the KSP's prefix
   int products_per_iteration = 1;
   std::shared_ptr<LearnedModel> model;  // for kolmo_learned
+  // For -pc_type asm/bjacobi -sub_pc_type kolmo_learned: each sub-PC gets a copy of these weights.
+  std::shared_ptr<const LearnedIcModel> sub_model;
 };
+
 
 struct Result {
   double iterations = 0, setup = 0, solve = 0;
   bool converged = true;
 };
 
+// True on every rank iff `local` is true on every rank.
+bool all_ranks(MPI_Comm comm, bool local) {
+  int ok = local ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_LAND, comm);
+  return ok != 0;
+}
+
 Result run(MPI_Comm comm, const Config& c, int index, Mat a, Vec b) {
   const std::string prefix = "cfg" + std::to_string(index) + "_";
   // Give every option of the configuration the KSP's prefix: "-pc_type x" -> "-cfgN_pc_type x".
   std::string opts;
+  std::vector<std::string> names;
   std::size_t start = 0;
   while (start < c.options.size()) {
     std::size_t end = c.options.find(' ', start);
     if (end == std::string::npos) end = c.options.size();
     const std::string token = c.options.substr(start, end - start);
-    if (!token.empty()) opts += (token[0] == '-' ? "-" + prefix + token.substr(1) : token) + " ";
+    if (!token.empty() && token[0] == '-') names.push_back("-" + prefix + token.substr(1));
+    if (!token.empty()) opts += (token[0] == '-' ? names.back() : token) + " ";
     start = end + 1;
   }
   KOLMO_PETSC_CALL(PetscOptionsInsertString(nullptr, opts.c_str()));
@@ -93,6 +109,12 @@ Result run(MPI_Comm comm, const Config& c, int index, Mat a, Vec b) {
   MPI_Barrier(comm);
   double t0 = MPI_Wtime();
   KOLMO_PETSC_CALL(KSPSetUp(ksp));
+  if (c.sub_model) {
+    // The sub-KSPs exist only after the outer PCSetUp; their PCs are set up in KSPSetUpOnBlocks.
+    const int set = learned_pc_set_sub_models(
+        pc, [&] { return std::make_shared<LearnedIcModel>(*c.sub_model); });
+    KOLMO_CHECK(all_ranks(comm, set > 0), c.label << ": a process has no kolmo_learned sub-PC");
+  }
   KOLMO_PETSC_CALL(KSPSetUpOnBlocks(ksp));
   MPI_Barrier(comm);
   r.setup = MPI_Wtime() - t0;
@@ -106,6 +128,8 @@ Result run(MPI_Comm comm, const Config& c, int index, Mat a, Vec b) {
   KOLMO_PETSC_CALL(KSPGetConvergedReason(ksp, &reason));
   r.iterations = static_cast<double>(its);
   r.converged = reason > 0;
+  // The next table may give another configuration this index (sub-PC options are read late).
+  for (const std::string& name : names) KOLMO_PETSC_CALL(PetscOptionsClearValue(nullptr, name.c_str()));
   return r;
 }
 
@@ -135,25 +159,169 @@ std::shared_ptr<LearnedIcModel> fit_learned_ic(MPI_Comm comm, const TrainingData
   return fitted;
 }
 
-// The preconditioners of every table; the first two are IC(0) (index 1) and the fitted model
-// (index 6), which the summary line compares.
-std::vector<Config> standard_configs(MPI_Comm comm, std::shared_ptr<LearnedIcModel> fitted,
-                                     bool with_lsq) {
+// The training systems of a table, built on any communicator (the ASM rows need a fit on one
+// process).
+using TrainingMaker = std::function<TrainingData(MPI_Comm)>;
+
+// On more than one process: learned_ic fitted on rank 0 alone (PETSC_COMM_SELF) to the training
+// systems of `make`, weights broadcast. These weights describe a sequential factor (no lumping
+// head), which is what a subdomain solver of ASM is. nullptr on one process.
+std::shared_ptr<const LearnedIcModel> fit_on_one_process(MPI_Comm comm, const TrainingMaker& make,
+                                                         const std::string& what, int iterations) {
+  if (comm_size(comm) == 1) return nullptr;
+  auto model = std::make_shared<LearnedIcModel>();
+  Eigen::VectorXd w = model->weights();
+  if (comm_rank(comm) == 0) {
+    const TrainingData data = make(PETSC_COMM_SELF);
+    w = fit_learned_ic(PETSC_COMM_SELF, data, what + " [on rank 0 alone, for the ASM sub-PCs]",
+                       iterations)->weights();
+  }
+  MPI_Bcast(w.data(), static_cast<int>(w.size()), MPI_DOUBLE, 0, comm);
+  model->set_weights(w);
+  return model;
+}
+
+// The training systems of `data` as the sub-PCs of ASM with `overlap` see them: each process's
+// overlapped subdomain matrix A_s (MatIncreaseOverlap of its rows, as PCASM builds it, couplings
+// to rows outside the subdomain dropped) becomes the diagonal block of a block-diagonal matrix on
+// the same communicator, and the training pairs are the subdomain problems A_s y = b|_s with the
+// training right-hand sides b = A x restricted (zero Dirichlet data on the cut). Restricting x
+// itself instead would make A_s x|_s large on the cut rows (the dropped couplings times x), and
+// the fit would chase those rows (tried: 3-D 64^3 ASM(1) 90.5 iterations against 49 with the
+// one-process fit). Collective.
+TrainingData subdomain_training(const TrainingData& data, PetscInt overlap) {
+  TrainingData out;
+  for (const TrainingSystem& sys : data.systems) {
+    Mat a = sys.matrix;
+    const MPI_Comm comm = PetscObjectComm(reinterpret_cast<PetscObject>(a));
+    PetscInt low = 0, high = 0;
+    KOLMO_PETSC_CALL(MatGetOwnershipRange(a, &low, &high));
+    IS is = nullptr;
+    KOLMO_PETSC_CALL(ISCreateStride(PETSC_COMM_SELF, high - low, low, 1, &is));
+    KOLMO_PETSC_CALL(MatIncreaseOverlap(a, 1, &is, overlap));
+    KOLMO_PETSC_CALL(ISSort(is));
+    Mat* sub = nullptr;
+    KOLMO_PETSC_CALL(MatCreateSubMatrices(a, 1, &is, &is, MAT_INITIAL_MATRIX, &sub));
+    PetscInt m = 0;
+    KOLMO_PETSC_CALL(ISGetLocalSize(is, &m));
+    std::vector<PetscInt> nnz(static_cast<std::size_t>(m));
+    for (PetscInt i = 0; i < m; ++i) {
+      PetscInt count = 0;  // MatRestoreRow zeroes it
+      KOLMO_PETSC_CALL(MatGetRow(sub[0], i, &count, nullptr, nullptr));
+      nnz[i] = count;
+      KOLMO_PETSC_CALL(MatRestoreRow(sub[0], i, &count, nullptr, nullptr));
+    }
+    TrainingSystem block;
+    KOLMO_PETSC_CALL(MatCreateAIJ(comm, m, m, PETSC_DETERMINE, PETSC_DETERMINE, 0, nnz.data(), 0,
+                                  nullptr, block.matrix.out()));
+    PetscInt start = 0;
+    KOLMO_PETSC_CALL(MatGetOwnershipRange(block.matrix, &start, nullptr));
+    std::vector<PetscInt> shifted;
+    for (PetscInt i = 0; i < m; ++i) {
+      PetscInt count = 0;
+      const PetscInt* cols = nullptr;
+      const PetscScalar* values = nullptr;
+      KOLMO_PETSC_CALL(MatGetRow(sub[0], i, &count, &cols, &values));
+      shifted.assign(cols, cols + count);
+      for (PetscInt& c : shifted) c += start;
+      const PetscInt row = start + i;
+      KOLMO_PETSC_CALL(MatSetValues(block.matrix, 1, &row, count, shifted.data(), values, INSERT_VALUES));
+      KOLMO_PETSC_CALL(MatRestoreRow(sub[0], i, &count, &cols, &values));
+    }
+    KOLMO_PETSC_CALL(MatAssemblyBegin(block.matrix, MAT_FINAL_ASSEMBLY));
+    KOLMO_PETSC_CALL(MatAssemblyEnd(block.matrix, MAT_FINAL_ASSEMBLY));
+    KOLMO_PETSC_CALL(MatDestroySubMatrices(1, &sub));
+    for (const VecHandle& x : sys.solutions) {
+      VecHandle b, local, restricted;
+      KOLMO_PETSC_CALL(VecDuplicate(x, b.out()));
+      KOLMO_PETSC_CALL(MatMult(a, x, b));
+      KOLMO_PETSC_CALL(VecCreateSeq(PETSC_COMM_SELF, m, local.out()));
+      VecScatter scatter = nullptr;
+      KOLMO_PETSC_CALL(VecScatterCreate(b, is, local, nullptr, &scatter));
+      KOLMO_PETSC_CALL(VecScatterBegin(scatter, b, local, INSERT_VALUES, SCATTER_FORWARD));
+      KOLMO_PETSC_CALL(VecScatterEnd(scatter, b, local, INSERT_VALUES, SCATTER_FORWARD));
+      KOLMO_PETSC_CALL(VecScatterDestroy(&scatter));
+      KOLMO_PETSC_CALL(MatCreateVecs(block.matrix, restricted.out(), nullptr));
+      const PetscScalar* from = nullptr;
+      PetscScalar* to = nullptr;
+      KOLMO_PETSC_CALL(VecGetArrayRead(local, &from));
+      KOLMO_PETSC_CALL(VecGetArray(restricted, &to));
+      std::copy(from, from + m, to);
+      KOLMO_PETSC_CALL(VecRestoreArray(restricted, &to));
+      KOLMO_PETSC_CALL(VecRestoreArrayRead(local, &from));
+      block.solutions.push_back(testing::darcy_solve(block.matrix, restricted));
+    }
+    KOLMO_PETSC_CALL(ISDestroy(&is));
+    out.systems.push_back(std::move(block));
+  }
+  return out;
+}
+
+// The preconditioners of every table. On more than one process also the per-block limit (exact
+// block solves) and additive Schwarz with overlap, with IC(0) and with the learned factor (weights
+// `serial_fitted`) on the subdomains; "ASM" is PETSc's -pc_asm_type basic (symmetric, what CG
+// assumes), "RAS" its default restricted variant (2-D table only, `with_lsq`).
+// The fitted learned_ic models of a table.
+struct Fits {
+  std::shared_ptr<LearnedIcModel> fitted;  // on the training systems, this run's processes
+  std::shared_ptr<const LearnedIcModel> serial;     // on one process (fit_on_one_process)
+  std::shared_ptr<const LearnedIcModel> subdomain;  // on the ASM(1) subdomains (subdomain_training)
+};
+
+// All fits of a table: the plain one and, on more than one process, the two for ASM.
+Fits fit_all(MPI_Comm comm, const TrainingMaker& make, const std::string& what, int iterations) {
+  Fits fits;
+  const TrainingData data = make(comm);
+  fits.fitted = fit_learned_ic(comm, data, what, iterations);
+  if (comm_size(comm) > 1) {
+    fits.serial = fit_on_one_process(comm, make, what, iterations);
+    fits.subdomain = fit_learned_ic(comm, subdomain_training(data, 1),
+                                    what + " [restricted to the ASM(1) subdomains]", iterations);
+  }
+  return fits;
+}
+
+std::vector<Config> standard_configs(MPI_Comm comm, const Fits& fits, bool with_lsq) {
+  const auto& fitted = fits.fitted;
+  const auto& serial_fitted = fits.serial;
   const bool serial = comm_size(comm) == 1;
   std::vector<Config> configs = {
-      {"Jacobi", "-pc_type jacobi", 1, nullptr},
-      {"IC(0)", serial ? "-pc_type icc" : "-pc_type bjacobi -sub_pc_type icc", 1, nullptr},
-      {"ILU(0)", serial ? "-pc_type ilu" : "-pc_type bjacobi -sub_pc_type ilu", 1, nullptr},
-      {"GAMG", "-pc_type gamg", 1, nullptr},
-      {"BoomerAMG", "-pc_type hypre -pc_hypre_type boomeramg", 1, nullptr},
-      {"learned_ic start", "-pc_type kolmo_learned", 1, std::make_shared<LearnedIcModel>()},
-      {"learned_ic fitted", "-pc_type kolmo_learned", 1, std::move(fitted)},
-      {"Chebyshev deg 8", "-pc_type kolmo_poly -pc_kolmo_poly_degree 8", 8, nullptr},
+      {"Jacobi", "-pc_type jacobi", 1, nullptr, nullptr},
+      {"IC(0)", serial ? "-pc_type icc" : "-pc_type bjacobi -sub_pc_type icc", 1, nullptr, nullptr},
+      {"ILU(0)", serial ? "-pc_type ilu" : "-pc_type bjacobi -sub_pc_type ilu", 1, nullptr, nullptr},
+      {"GAMG", "-pc_type gamg", 1, nullptr, nullptr},
+      {"BoomerAMG", "-pc_type hypre -pc_hypre_type boomeramg", 1, nullptr, nullptr},
+      {"learned_ic start", "-pc_type kolmo_learned", 1, std::make_shared<LearnedIcModel>(), nullptr},
+      {"learned_ic fitted", "-pc_type kolmo_learned", 1, fitted, nullptr},
+      {"Chebyshev deg 8", "-pc_type kolmo_poly -pc_kolmo_poly_degree 8", 8, nullptr, nullptr},
   };
   if (with_lsq)
     configs.push_back({"LSQ poly deg 8",
                        "-pc_type kolmo_poly -pc_kolmo_poly_type lsq -pc_kolmo_poly_degree 8", 8,
-                       nullptr});
+                       nullptr, nullptr});
+  if (!serial) {
+    const std::string exact = "-sub_pc_type cholesky -sub_pc_factor_mat_solver_type mumps";
+    const std::string learned = "-sub_pc_type kolmo_learned";
+    auto schwarz = [](int overlap, bool restricted) {
+      return "-pc_type asm -pc_asm_overlap " + std::to_string(overlap) + " -pc_asm_type " +
+             (restricted ? "restrict " : "basic ");
+    };
+    configs.push_back({"bjacobi + exact", "-pc_type bjacobi " + exact, 1, nullptr, nullptr});
+    configs.push_back({"ASM(1) + IC(0)", schwarz(1, false) + "-sub_pc_type icc", 1, nullptr, nullptr});
+    configs.push_back({"ASM(1) + learned", schwarz(1, false) + learned, 1, nullptr, serial_fitted});
+    configs.push_back({"ASM(1) + learned bj-fit", schwarz(1, false) + learned, 1, nullptr, fitted});
+    configs.push_back({"ASM(1) + learned sub-fit", schwarz(1, false) + learned, 1, nullptr, fits.subdomain});
+    configs.push_back({"ASM(1) + exact", schwarz(1, false) + exact, 1, nullptr, nullptr});
+    // Restricted ASM is not symmetric, so CG may fail with it (RAS + IC(0) does on these
+    // problems, after 5000 iterations); only in the cheap 2-D table.
+    if (with_lsq) {
+      configs.push_back({"RAS(1) + IC(0)", schwarz(1, true) + "-sub_pc_type icc", 1, nullptr, nullptr});
+      configs.push_back({"RAS(1) + learned", schwarz(1, true) + learned, 1, nullptr, serial_fitted});
+    }
+    configs.push_back({"ASM(2) + IC(0)", schwarz(2, false) + "-sub_pc_type icc", 1, nullptr, nullptr});
+    configs.push_back({"ASM(2) + learned", schwarz(2, false) + learned, 1, nullptr, serial_fitted});
+    configs.push_back({"ASM(2) + learned sub-fit", schwarz(2, false) + learned, 1, nullptr, fits.subdomain});
+  }
   return configs;
 }
 
@@ -171,16 +339,42 @@ void compare(MPI_Comm comm, const std::string& title, const std::vector<Config>&
       mean[c].converged = mean[c].converged && r.converged;
     }
   KOLMO_PETSC_CALL(PetscPrintf(comm,
-      "== CG to rtol 1e-8 on %s, %d ranks (means)\n%-20s %10s %12s %10s %10s %10s\n",
+      "== CG to rtol 1e-8 on %s, %d ranks (means)\n%-24s %10s %12s %10s %10s %10s\n",
       title.c_str(), comm_size(comm), "preconditioner", "iterations", "A products", "setup s",
       "solve s", "total s"));
   for (std::size_t c = 0; c < configs.size(); ++c)
-    KOLMO_PETSC_CALL(PetscPrintf(comm, "%-20s %10.1f %12.0f %10.4f %10.4f %10.4f%s\n",
+    KOLMO_PETSC_CALL(PetscPrintf(comm, "%-24s %10.1f %12.0f %10.4f %10.4f %10.4f%s\n",
         configs[c].label.c_str(), mean[c].iterations,
         mean[c].iterations * configs[c].products_per_iteration, mean[c].setup, mean[c].solve,
         mean[c].setup + mean[c].solve, mean[c].converged ? "" : "  (not converged)"));
-  KOLMO_PETSC_CALL(PetscPrintf(comm, "learned_ic fitted vs IC(0): %.2fx fewer iterations\n\n",
-                               mean[1].iterations / mean[6].iterations));
+  auto iterations = [&](const char* label) {
+    for (std::size_t c = 0; c < configs.size(); ++c)
+      if (configs[c].label == label) return mean[c].iterations;
+    return std::nan("");
+  };
+  auto ratio = [&](const char* base, const char* learned) {
+    KOLMO_PETSC_CALL(PetscPrintf(comm, "%s vs %s: %.2fx fewer iterations (%.1f vs %.1f)\n", learned,
+                                 base, iterations(base) / iterations(learned), iterations(learned),
+                                 iterations(base)));
+  };
+  if (comm_size(comm) == 1) {
+    ratio("IC(0)", "learned_ic fitted");
+  } else {
+    // bjacobi/bjacobi, ASM/ASM, and the learned ASM against PETSc's default parallel IC(0).
+    ratio("IC(0)", "learned_ic fitted");
+    ratio("ASM(1) + IC(0)", "ASM(1) + learned");
+    ratio("ASM(1) + IC(0)", "ASM(1) + learned sub-fit");
+    ratio("ASM(2) + IC(0)", "ASM(2) + learned");
+    ratio("ASM(2) + IC(0)", "ASM(2) + learned sub-fit");
+    ratio("IC(0)", "ASM(1) + learned");
+    ratio("IC(0)", "ASM(1) + learned sub-fit");
+    ratio("IC(0)", "ASM(2) + learned");
+    ratio("IC(0)", "ASM(2) + learned sub-fit");
+    ratio("IC(0)", "bjacobi + exact");
+    ratio("IC(0)", "ASM(1) + exact");
+  }
+  KOLMO_PETSC_CALL(PetscPrintf(comm, "(IC(0) is %s)\n\n",
+                               comm_size(comm) == 1 ? "PETSc icc" : "bjacobi + icc per block"));
 }
 
 void learned_benchmark(MPI_Comm comm, bool smoke) {
@@ -189,19 +383,22 @@ void learned_benchmark(MPI_Comm comm, bool smoke) {
   const PetscInt train = int_option("-train", smoke ? 2 : 8);
   const PetscInt tests = int_option("-test", smoke ? 1 : 4);
 
-  TrainingData data;
-  for (PetscInt s = 0; s < train; ++s) {
-    TrainingSystem sys;
-    sys.matrix = testing::darcy_matrix(comm, train_n, 100 + static_cast<std::uint64_t>(s));
-    for (int which = 0; which < 2; ++which) {
-      VecHandle b = testing::darcy_rhs(sys.matrix, train_n, which, static_cast<std::uint64_t>(s));
-      sys.solutions.push_back(testing::darcy_solve(sys.matrix, b));
+  const TrainingMaker make = [&](MPI_Comm on) {
+    TrainingData data;
+    for (PetscInt s = 0; s < train; ++s) {
+      TrainingSystem sys;
+      sys.matrix = testing::darcy_matrix(on, train_n, 100 + static_cast<std::uint64_t>(s));
+      for (int which = 0; which < 2; ++which) {
+        VecHandle b = testing::darcy_rhs(sys.matrix, train_n, which, static_cast<std::uint64_t>(s));
+        sys.solutions.push_back(testing::darcy_solve(sys.matrix, b));
+      }
+      data.systems.push_back(std::move(sys));
     }
-    data.systems.push_back(std::move(sys));
-  }
+    return data;
+  };
   std::ostringstream what;
   what << train << " training draws of " << train_n << "x" << train_n << " (2 rhs each)";
-  auto fitted = fit_learned_ic(comm, data, what.str(), smoke ? 5 : 40);
+  const Fits fits = fit_all(comm, make, what.str(), smoke ? 5 : 40);
 
   std::vector<TestSystem> systems;
   for (PetscInt s = 0; s < tests; ++s) {
@@ -212,7 +409,7 @@ void learned_benchmark(MPI_Comm comm, bool smoke) {
   }
   std::ostringstream title;
   title << tests << " unseen Darcy draws of " << n << "x" << n;
-  compare(comm, title.str(), standard_configs(comm, fitted, true), systems);
+  compare(comm, title.str(), standard_configs(comm, fits, true), systems);
 }
 
 // 3-D variable-coefficient Darcy: cell-centred finite volumes on an n^3 grid of the unit cube,
@@ -313,19 +510,22 @@ void learned_benchmark_3d(MPI_Comm comm, bool smoke) {
   const PetscInt train_n = int_option("-train3d_n", smoke ? 8 : 20);
   const PetscInt train = int_option("-train3d", smoke ? 2 : 6);
   const PetscInt tests = int_option("-test3d", smoke ? 1 : 2);
-  TrainingData data;
-  for (PetscInt s = 0; s < train; ++s) {
-    TrainingSystem sys;
-    sys.matrix = darcy3d_matrix(comm, train_n, 300 + static_cast<std::uint64_t>(s));
-    for (int which = 0; which < 2; ++which) {
-      VecHandle b = darcy3d_rhs(sys.matrix, train_n, which, static_cast<std::uint64_t>(s));
-      sys.solutions.push_back(testing::darcy_solve(sys.matrix, b));
+  const TrainingMaker make = [&](MPI_Comm on) {
+    TrainingData data;
+    for (PetscInt s = 0; s < train; ++s) {
+      TrainingSystem sys;
+      sys.matrix = darcy3d_matrix(on, train_n, 300 + static_cast<std::uint64_t>(s));
+      for (int which = 0; which < 2; ++which) {
+        VecHandle b = darcy3d_rhs(sys.matrix, train_n, which, static_cast<std::uint64_t>(s));
+        sys.solutions.push_back(testing::darcy_solve(sys.matrix, b));
+      }
+      data.systems.push_back(std::move(sys));
     }
-    data.systems.push_back(std::move(sys));
-  }
+    return data;
+  };
   std::ostringstream what;
   what << train << " 3-D training draws of " << train_n << "^3 (2 rhs each)";
-  auto fitted = fit_learned_ic(comm, data, what.str(), smoke ? 5 : 30);
+  const Fits fits = fit_all(comm, make, what.str(), smoke ? 5 : 30);
   std::vector<TestSystem> systems;
   for (PetscInt s = 0; s < tests; ++s) {
     TestSystem sys;
@@ -335,7 +535,7 @@ void learned_benchmark_3d(MPI_Comm comm, bool smoke) {
   }
   std::ostringstream title;
   title << tests << " unseen 3-D Darcy draws of " << n << "^3";
-  compare(comm, title.str(), standard_configs(comm, fitted, false), systems);
+  compare(comm, title.str(), standard_configs(comm, fits, false), systems);
 }
 
 // The thermal_block problem of examples/thermal_block (2 x 2 blocks, conductivities log-uniform in
@@ -365,18 +565,31 @@ void learned_benchmark_thermal_block(MPI_Comm comm, bool smoke) {
   CaseFile train_case, test_case;
   auto train_problem = thermal_block(comm, train_cells, &train_case);
   auto test_problem = thermal_block(comm, cells, &test_case);
-  TrainingData data;
+  // Draw the training parameters first (operator, then right-hand side), in the order of the
+  // test draws below, so that every process and every fit sees the same ones.
+  std::vector<std::pair<Mu, Mu>> train_mus;
   for (PetscInt s = 0; s < train; ++s) {
-    TrainingSystem sys;
-    train_problem->assemble_operator(draw(train_case), sys.matrix);
-    VecHandle b = train_problem->create_vector();
-    train_problem->assemble_rhs(draw(train_case), b);
-    sys.solutions.push_back(testing::darcy_solve(sys.matrix, b));
-    data.systems.push_back(std::move(sys));
+    Mu op = draw(train_case);
+    train_mus.emplace_back(std::move(op), draw(train_case));
   }
+  const TrainingMaker make = [&](MPI_Comm on) {
+    CaseFile on_case;
+    auto problem = on == comm ? nullptr : thermal_block(on, train_cells, &on_case);
+    operators::ParametrizedProblem& p = problem ? *problem : *train_problem;
+    TrainingData data;
+    for (const auto& [op, rhs] : train_mus) {
+      TrainingSystem sys;
+      p.assemble_operator(op, sys.matrix);
+      VecHandle b = p.create_vector();
+      p.assemble_rhs(rhs, b);
+      sys.solutions.push_back(testing::darcy_solve(sys.matrix, b));
+      data.systems.push_back(std::move(sys));
+    }
+    return data;
+  };
   std::ostringstream what;
   what << train << " thermal_block draws, " << train_cells << "^2 Q1 cells";
-  auto fitted = fit_learned_ic(comm, data, what.str(), smoke ? 5 : 40);
+  const Fits fits = fit_all(comm, make, what.str(), smoke ? 5 : 40);
   std::vector<TestSystem> systems;
   for (PetscInt s = 0; s < tests; ++s) {
     TestSystem sys;
@@ -388,7 +601,7 @@ void learned_benchmark_thermal_block(MPI_Comm comm, bool smoke) {
   }
   std::ostringstream title;
   title << tests << " unseen thermal_block parameters, " << cells << "^2 Q1 cells";
-  compare(comm, title.str(), standard_configs(comm, fitted, false), systems);
+  compare(comm, title.str(), standard_configs(comm, fits, false), systems);
 }
 
 void bandit_benchmark(MPI_Comm comm, bool smoke) {

@@ -22,7 +22,10 @@
 ///
 /// Parallel: the factor is built on each process's diagonal block of A (block Jacobi with the
 /// learned factor on each block, like PETSc's bjacobi + icc); the factorisation and the triangular
-/// solves are serial within a block.
+/// solves are serial within a block. As the sub-PC of additive Schwarz with overlap
+/// (-pc_type asm -sub_pc_type kolmo_learned, models handed over with learned_pc_set_sub_models)
+/// it factors each overlapped subdomain matrix, which is sequential, so the lumping head is idle
+/// there; weights fitted on one process suit it (bench/learned/README.md compares).
 #include <Eigen/Dense>
 
 #include <string>

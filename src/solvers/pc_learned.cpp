@@ -158,6 +158,33 @@ std::shared_ptr<LearnedModel> learned_pc_model(PC pc) {
   return data_of(pc)->model;
 }
 
+int learned_pc_set_sub_models(PC outer, const SubModelFactory& make) {
+  const auto object = reinterpret_cast<PetscObject>(outer);
+  PetscBool is_asm = PETSC_FALSE, is_bjacobi = PETSC_FALSE;
+  KOLMO_PETSC_CALL(PetscObjectTypeCompare(object, PCASM, &is_asm));
+  KOLMO_PETSC_CALL(PetscObjectTypeCompare(object, PCBJACOBI, &is_bjacobi));
+  KOLMO_CHECK(is_asm || is_bjacobi, "learned_pc_set_sub_models: the PC is of type '"
+                                        << (object->type_name ? object->type_name : "(none)")
+                                        << "', not " << PCASM << " or " << PCBJACOBI);
+  KOLMO_CHECK(outer->setupcalled, "learned_pc_set_sub_models: call it after PCSetUp (KSPSetUp) of "
+                                  "the outer PC, which creates the sub-KSPs");
+  PetscInt count = 0;
+  KSP* sub = nullptr;
+  if (is_asm)
+    KOLMO_PETSC_CALL(PCASMGetSubKSP(outer, &count, nullptr, &sub));
+  else
+    KOLMO_PETSC_CALL(PCBJacobiGetSubKSP(outer, &count, nullptr, &sub));
+  int set = 0;
+  for (PetscInt i = 0; i < count; ++i) {
+    PC pc = nullptr;
+    KOLMO_PETSC_CALL(KSPGetPC(sub[i], &pc));
+    if (!is_learned(pc)) continue;
+    learned_pc_set_model(pc, make());
+    ++set;
+  }
+  return set;
+}
+
 std::string learned_pc_pairing_warning(KSP ksp) {
   PC pc = nullptr;
   KOLMO_PETSC_CALL(KSPGetPC(ksp, &pc));

@@ -17,6 +17,7 @@
 /// verdict for a KSP configured in code and check_learned_pc_pairing(ksp) prints it.
 #include <petscksp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,21 @@ void learned_pc_set_model(PC pc, std::shared_ptr<LearnedModel> model);
 /// The model of a kolmo_learned `pc` (nullptr before setup unless set). Not collective.
 /// @throws kolmo::Exception if `pc` is not of type kolmo_learned.
 std::shared_ptr<LearnedModel> learned_pc_model(PC pc);
+
+/// Creates the model of one sub-preconditioner (see learned_pc_set_sub_models).
+using SubModelFactory = std::function<std::shared_ptr<LearnedModel>()>;
+
+/// Give each kolmo_learned sub-PC of the block preconditioner `outer` (PCASM or PCBJACOBI) on this
+/// process a model of its own from `make`, so that the learned factor can be the subdomain solver
+/// of additive Schwarz with overlap, -pc_type asm -sub_pc_type kolmo_learned (with CG use
+/// -pc_asm_type basic: PETSc's default restricted variant is not symmetric). Each
+/// sub-PC gets a separate model because a model holds the factor of the matrix it was set up on.
+/// Call it after PCSetUp(outer) (KSPSetUp) and before the sub-PCs are set up (KSPSetUpOnBlocks or
+/// the first solve). Sub-PCs of other types are left alone. Returns how many sub-PCs on this
+/// process got a model. Not collective (the sub-PCs live on PETSC_COMM_SELF). Without code, the
+/// options -sub_pc_kolmo_learned_model / -sub_pc_kolmo_learned_file do the same.
+/// @throws kolmo::Exception if `outer` is neither PCASM nor PCBJACOBI or is not set up.
+int learned_pc_set_sub_models(PC outer, const SubModelFactory& make);
 
 /// Empty when `ksp` may use its preconditioner as it is; otherwise a sentence saying that the
 /// kolmo_learned model is not symmetric positive definite and that the KSP type is not flexible.
