@@ -384,17 +384,7 @@ void learned_benchmark(MPI_Comm comm, bool smoke) {
   const PetscInt tests = int_option("-test", smoke ? 1 : 4);
 
   const TrainingMaker make = [&](MPI_Comm on) {
-    TrainingData data;
-    for (PetscInt s = 0; s < train; ++s) {
-      TrainingSystem sys;
-      sys.matrix = testing::darcy_matrix(on, train_n, 100 + static_cast<std::uint64_t>(s));
-      for (int which = 0; which < 2; ++which) {
-        VecHandle b = testing::darcy_rhs(sys.matrix, train_n, which, static_cast<std::uint64_t>(s));
-        sys.solutions.push_back(testing::darcy_solve(sys.matrix, b));
-      }
-      data.systems.push_back(std::move(sys));
-    }
-    return data;
+    return testing::darcy_training_data(on, train_n, static_cast<int>(train));
   };
   std::ostringstream what;
   what << train << " training draws of " << train_n << "x" << train_n << " (2 rhs each)";

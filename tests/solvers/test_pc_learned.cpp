@@ -28,17 +28,7 @@ constexpr PetscInt train_n = 24;
 constexpr PetscInt test_n = 40;
 
 TrainingData training_data(MPI_Comm comm, int systems) {
-  TrainingData data;
-  for (int s = 0; s < systems; ++s) {
-    TrainingSystem sys;
-    sys.matrix = testing::darcy_matrix(comm, train_n, 100 + s);
-    for (int which = 0; which < 2; ++which) {
-      VecHandle b = testing::darcy_rhs(sys.matrix, train_n, which, s);
-      sys.solutions.push_back(testing::darcy_solve(sys.matrix, b));
-    }
-    data.systems.push_back(std::move(sys));
-  }
-  return data;
+  return testing::darcy_training_data(comm, train_n, systems);
 }
 
 // CG iterations to rtol 1e-8 on `a` with the kolmo_learned PC using `model`.

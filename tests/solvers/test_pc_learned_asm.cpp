@@ -30,16 +30,7 @@ constexpr PetscInt test_n = 48;
 // learned_ic fitted on sequential Darcy systems (PETSC_COMM_SELF), as a subdomain solver sees
 // them; every rank runs the same fit and gets the same weights.
 std::shared_ptr<const LearnedIcModel> sequential_fit() {
-  TrainingData data;
-  for (int s = 0; s < 3; ++s) {
-    TrainingSystem sys;
-    sys.matrix = testing::darcy_matrix(PETSC_COMM_SELF, train_n, 100 + s);
-    for (int which = 0; which < 2; ++which) {
-      VecHandle b = testing::darcy_rhs(sys.matrix, train_n, which, s);
-      sys.solutions.push_back(testing::darcy_solve(sys.matrix, b));
-    }
-    data.systems.push_back(std::move(sys));
-  }
+  const TrainingData data = testing::darcy_training_data(PETSC_COMM_SELF, train_n, 3);
   auto model = std::make_shared<LearnedIcModel>();
   model->set_max_iterations(15);
   const FitReport report = model->fit(data);

@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "core/petsc_handle.hpp"
+#include "solvers/learned_model.hpp"
 
 namespace kolmo::testing {
 
@@ -105,6 +106,22 @@ inline VecHandle darcy_solve(Mat a, Vec b) {
   KOLMO_PETSC_CALL(VecDuplicate(b, x.out()));
   KOLMO_PETSC_CALL(KSPSolve(ksp, b, x));
   return x;
+}
+
+/// Training data for learned preconditioners: `systems` draws of darcy_matrix(comm, n, 100 + s),
+/// each with the two right-hand sides of darcy_rhs and their solutions. Collective.
+inline solvers::TrainingData darcy_training_data(MPI_Comm comm, PetscInt n, int systems) {
+  solvers::TrainingData data;
+  for (int s = 0; s < systems; ++s) {
+    solvers::TrainingSystem sys;
+    sys.matrix = darcy_matrix(comm, n, 100 + static_cast<std::uint64_t>(s));
+    for (int which = 0; which < 2; ++which) {
+      VecHandle b = darcy_rhs(sys.matrix, n, which, static_cast<std::uint64_t>(s));
+      sys.solutions.push_back(darcy_solve(sys.matrix, b));
+    }
+    data.systems.push_back(std::move(sys));
+  }
+  return data;
 }
 
 }  // namespace kolmo::testing
