@@ -493,6 +493,9 @@ std::vector<Method> methods_for(const Problem& p) {
     m.push_back({"CG+HMG(boomer) reuse-interp", true, "cg", "hmg", with(with(cg, hmg), {{"pc_hmg_reuse_interpolation", "true"}}), {}});
     m.push_back({"Kolmo cg+GAMG refresh", false, "cg", "gamg", cg, make_policy(G::zero, R::refresh, false)});
     m.push_back({"Kolmo cg+GAMG proj+refresh", false, "cg", "gamg", cg, make_policy(G::projection, R::refresh, false, O::given, window)});
+    // Farthest-point first: the early solutions span the parameter box, the projection gets good sooner.
+    m.push_back({"Kolmo cg proj farthest", false, "cg", "hypre", with(cg, hypre), make_policy(G::projection, R::never, false, O::farthest, window)});
+    m.push_back({"Kolmo cg+GAMG proj farthest", false, "cg", "gamg", cg, make_policy(G::projection, R::never, false, O::farthest, window)});
     m.push_back({"Kolmo cg+GAMG proj+refresh ordered", false, "cg", "gamg", cg, make_policy(G::projection, R::refresh, false, kolmo_order, window)});
     m.push_back({"Kolmo cg+HMG proj+refresh", false, "cg", "hmg", with(cg, hmg), make_policy(G::projection, R::refresh, false, O::given, window)});
   } else {

@@ -18,6 +18,7 @@ if [ "${LONG:-0}" = 1 ]; then
   methods="$methods,DGMRES+BoomerAMG,LGMRES+BoomerAMG,CG+GAMG reuse-interp,Kolmo cg proj,Kolmo cg proj+reuse"
   methods="$methods,Kolmo cg proj+reuse ordered,Kolmo cg+GAMG proj,Kolmo cg+GAMG proj+reuse"
   methods="$methods,Kolmo cg+GAMG proj+reuse ordered,Kolmo cg+GAMG proj+refresh"
+  methods="$methods,Kolmo cg proj farthest,Kolmo cg+GAMG proj farthest"
   for np in 1 2; do
     mpiexec -n $np $flags "$bench" -n 128 -problems thermal,darcy -systems 100 -seeds 2 -metric cpu \
       -guess_size 64 -projection_accuracy 0.1 -methods "$methods" -csv sequences_long_np$np.csv "$@" |

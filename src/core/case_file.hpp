@@ -26,7 +26,7 @@ struct ProblemSection {
 /// solve reuses the ones before it. The names are checked here; solvers::sequence_policy turns
 /// them into the solver's enums. The defaults reproduce independent solves in sample order.
 struct SequenceSection {
-  std::string order = "given";     ///< given | nearest | hilbert | signature
+  std::string order = "given";     ///< given | nearest | hilbert | signature | farthest
   std::string guess = "zero";      ///< zero | previous | projection | fischer | pod
   std::string reuse_pc = "never";  ///< never (rebuild for every system) | always | auto | refresh
   bool recycle = false;            ///< recycling Krylov: rcg for SPD problems, gcrodr otherwise

@@ -6,7 +6,7 @@
 /// `solver.sequence` (docs/case-files.md); `kolmo snapshots` and `kolmo sweep` use them.
 ///
 /// Policies:
-/// - order: given | nearest | hilbert | signature (solvers/system_ordering.hpp). Results are always
+/// - order: given | nearest | hilbert | signature | farthest (solvers/system_ordering.hpp). Results are always
 ///   reported at the points' original indices.
 /// - guess: zero; previous (the last solution); projection (the best combination of earlier
 ///   solutions for the new system: Galerkin in the energy norm for symmetric coercive problems,

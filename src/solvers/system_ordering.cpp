@@ -56,7 +56,7 @@ void rademacher(Vec v, std::uint64_t stream, unsigned seed) {
 }  // namespace
 
 const std::vector<std::string>& system_order_names() {
-  static const std::vector<std::string> names = {"given", "nearest", "hilbert", "signature"};
+  static const std::vector<std::string> names = {"given", "nearest", "hilbert", "signature", "farthest"};
   return names;
 }
 
@@ -72,7 +72,7 @@ SystemOrder parse_system_order(const std::string& name) {
   message << "unknown system order '" << name << "'";
   const std::string near = nearest_word(name, names);
   if (!near.empty()) message << " (did you mean '" << near << "'?)";
-  message << "; allowed: given, nearest, hilbert, signature";
+  message << "; allowed: given, nearest, hilbert, signature, farthest";
   throw InputError(message.str());
 }
 
@@ -135,6 +135,41 @@ std::vector<std::size_t> nearest_neighbour_order(const PointSet& points) {
     order.push_back(current);
     remaining[best] = remaining.back();
     remaining.pop_back();
+  }
+  return order;
+}
+
+std::vector<std::size_t> farthest_point_order(const PointSet& points) {
+  check_dimensions(points);
+  const std::size_t n = points.size();
+  std::vector<std::size_t> order;
+  if (n == 0) return order;
+  order.reserve(n);
+  const std::size_t d = points[0].size();
+  std::vector<double> centroid(d, 0.0);
+  for (const auto& p : points)
+    for (std::size_t j = 0; j < d; ++j) centroid[j] += p[j] / static_cast<double>(n);
+  std::size_t current = 0;
+  double nearest = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double s = squared_distance(points[i], centroid);
+    if (s < nearest) {
+      nearest = s;
+      current = i;
+    }
+  }
+  // distance[i]: squared distance of point i to the nearest point taken (-1 once taken).
+  std::vector<double> distance(n, std::numeric_limits<double>::infinity());
+  for (std::size_t k = 0; k < n; ++k) {
+    order.push_back(current);
+    distance[current] = -1;
+    std::size_t next = n;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (distance[i] < 0) continue;
+      distance[i] = std::min(distance[i], squared_distance(points[i], points[current]));
+      if (next == n || distance[i] > distance[next]) next = i;
+    }
+    current = next;
   }
   return order;
 }
@@ -215,7 +250,9 @@ std::vector<std::size_t> order_parameters(const ParameterSpace& space, const std
                                                     << " values, the space " << space.dimension());
     unit.push_back(space.to_unit(mu));
   }
-  return order == SystemOrder::nearest ? nearest_neighbour_order(unit) : hilbert_order(unit);
+  if (order == SystemOrder::nearest) return nearest_neighbour_order(unit);
+  if (order == SystemOrder::farthest) return farthest_point_order(unit);
+  return hilbert_order(unit);
 }
 
 std::vector<double> matrix_signature(Mat a, const SignatureOptions& options) {

@@ -4,14 +4,17 @@
 /// makes a previous solution, a kept preconditioner or a recycled Krylov space useful for the next
 /// system (the "sorting" of Sorting Krylov Recycling).
 ///
-/// Three orders:
+/// Four orders:
 /// - nearest: greedy nearest neighbour on the parameter points in the unit cube of the
 ///   ParameterSpace (ParameterSpace::to_unit, so log-scale parameters are compared by ratio);
 /// - hilbert: the order of the points along a d-dimensional Hilbert curve (any d; Skilling's
 ///   transpose algorithm, "Programming the Hilbert curve", AIP Conf. Proc. 707, 2004), 16 bits per
 ///   dimension;
 /// - signature: greedy nearest neighbour on a cheap feature vector of each matrix (a random bilinear
-///   sketch w_i^T A z_j and sampled diagonal entries), for systems known only by their matrices.
+///   sketch w_i^T A z_j and sampled diagonal entries), for systems known only by their matrices;
+/// - farthest: the opposite aim, farthest-point first (each next point the one farthest from all
+///   earlier ones, as a reduced-basis greedy samples): the early solutions then span the whole
+///   parameter box, which is what a projection guess needs; neighbours are not similar.
 /// All orders are deterministic (ties go to the lower index) and computed from data that is the
 /// same on every rank; the functions that take a communicator broadcast rank 0's order so that
 /// rounding in reductions can never make ranks disagree.
@@ -33,9 +36,10 @@ enum class SystemOrder {
   nearest,    ///< greedy nearest neighbour on the parameters
   hilbert,    ///< along a Hilbert curve through the parameter box
   signature,  ///< greedy nearest neighbour on matrix signatures
+  farthest,   ///< farthest-point first on the parameters (spreads the early systems)
 };
 
-/// The case-file name of `order` ("given", "nearest", "hilbert", "signature").
+/// The case-file name of `order` ("given", "nearest", "hilbert", "signature", "farthest").
 const char* to_string(SystemOrder order);
 /// The case-file names of the orders, in declaration order.
 const std::vector<std::string>& system_order_names();
@@ -57,6 +61,14 @@ double path_length(const PointSet& points, std::span<const std::size_t> order);
 /// @throws kolmo::Exception if the points differ in dimension.
 std::vector<std::size_t> nearest_neighbour_order(const PointSet& points);
 
+/// Farthest-point order of `points`: it starts at the point nearest to their centroid and takes
+/// each time the point whose distance to the nearest point already taken is largest; ties go to
+/// the lower index. The distance of each new point to those before it never increases along the
+/// order, and the first k points cover the set within twice the best radius any k of them reach
+/// (Gonzalez 1985). O(n^2 d). Not collective.
+/// @throws kolmo::Exception if the points differ in dimension.
+std::vector<std::size_t> farthest_point_order(const PointSet& points);
+
 /// The Hilbert index of the cell with integer coordinates `coords` (each < 2^bits) on the
 /// d-dimensional Hilbert curve of 2^(d bits) cells, d = coords.size(), as d*bits binary digits in
 /// big-endian 64-bit words (compare the vectors lexicographically). Consecutive indices are cells
@@ -68,7 +80,7 @@ std::vector<std::uint64_t> hilbert_index(std::span<const std::uint32_t> coords, 
 /// collective. @throws kolmo::Exception if the points differ in dimension or bits is not in [1, 32].
 std::vector<std::size_t> hilbert_order(const PointSet& unit_points, int bits = 16);
 
-/// The order of parameter points `points` of `space` (given, nearest or hilbert, on
+/// The order of parameter points `points` of `space` (given, nearest, hilbert or farthest, on
 /// space.to_unit coordinates). Not collective.
 /// @throws kolmo::Exception for SystemOrder::signature (it needs the matrices: matrix_signature).
 std::vector<std::size_t> order_parameters(const ParameterSpace& space, const std::vector<Mu>& points,

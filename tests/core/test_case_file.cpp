@@ -414,7 +414,7 @@ TEST_CASE("solver.sequence rejects unknown keys, unknown choices and out-of-rang
         "guess, guess_size, order, projection_accuracy, rebuild_factor, recycle, reuse_pc)");
   CHECK(error_of(kMinimal + "solver:\n  sequence: {order: nearset}\n") ==
         "case.yaml:5:21: 'solver.sequence.order': unknown value 'nearset' (did you mean 'nearest'? "
-        "allowed: given, nearest, hilbert, signature)");
+        "allowed: given, nearest, hilbert, signature, farthest)");
   CHECK(error_of(kMinimal + "solver:\n  sequence: {guess: previus}\n") ==
         "case.yaml:5:21: 'solver.sequence.guess': unknown value 'previus' (did you mean "
         "'previous'? allowed: zero, previous, projection, fischer, pod)");

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <numeric>
 #include <random>
@@ -106,6 +107,53 @@ TEST_CASE("nearest neighbour shortens the path through random points", "[solvers
   CHECK(ks::nearest_neighbour_order(line) == std::vector<std::size_t>{2, 5, 0, 3, 1, 4});
 }
 
+TEST_CASE("farthest-point order spreads the first points over the set", "[solvers][ordering]") {
+  // On a line: the middle first, then the two ends (tie: lower index), then the gaps.
+  const ks::PointSet line = {{0.0}, {0.1}, {0.5}, {0.9}, {1.0}};
+  CHECK(ks::farthest_point_order(line) == std::vector<std::size_t>{2, 0, 4, 1, 3});
+  CHECK(ks::farthest_point_order({}).empty());
+  CHECK_THROWS_AS(ks::farthest_point_order({{0.0, 1.0}, {0.0}}), kolmo::Exception);
+  for (std::size_t d : {2, 4}) {
+    const auto points = random_points(200, d, 5 + static_cast<unsigned>(d));
+    const auto order = ks::farthest_point_order(points);
+    REQUIRE(ks::is_permutation(order, points.size()));
+    // The distance of each new point to the earlier ones never increases.
+    auto gap = [&](std::size_t k) {
+      double nearest = 1e300;
+      for (std::size_t j = 0; j < k; ++j) {
+        double s = 0;
+        for (std::size_t c = 0; c < d; ++c) {
+          const double t = points[order[k]][c] - points[order[j]][c];
+          s += t * t;
+        }
+        nearest = std::min(nearest, s);
+      }
+      return nearest;
+    };
+    bool monotone = true;
+    for (std::size_t k = 2; k < order.size(); ++k) monotone = monotone && gap(k) <= gap(k - 1);
+    CHECK(monotone);
+    // The first 20 points cover the set better than the first 20 of the nearest-neighbour path.
+    auto covering_radius = [&](const std::vector<std::size_t>& o, std::size_t k) {
+      double worst = 0;
+      for (const auto& p : points) {
+        double nearest = 1e300;
+        for (std::size_t j = 0; j < k; ++j) {
+          double s = 0;
+          for (std::size_t c = 0; c < d; ++c) s += (p[c] - points[o[j]][c]) * (p[c] - points[o[j]][c]);
+          nearest = std::min(nearest, s);
+        }
+        worst = std::max(worst, nearest);
+      }
+      return std::sqrt(worst);
+    };
+    const double spread = covering_radius(order, 20);
+    const double path = covering_radius(ks::nearest_neighbour_order(points), 20);
+    INFO("d = " << d << ": covering radius of the first 20, farthest " << spread << ", nearest " << path);
+    CHECK(spread < 0.7 * path);
+  }
+}
+
 TEST_CASE("the Hilbert curve steps between face neighbours and keeps quadrants together",
           "[solvers][ordering]") {
   // The known 2 x 2 and 4 x 4 curves: a U from (0,0), and the curve of order 2 (the one drawn
@@ -169,13 +217,14 @@ TEST_CASE("parameter orders work in the unit cube of the parameter space", "[sol
 
   CHECK(ks::parse_system_order("hilbert") == ks::SystemOrder::hilbert);
   CHECK(std::string(ks::to_string(ks::SystemOrder::signature)) == "signature");
+  CHECK(ks::parse_system_order("farthest") == ks::SystemOrder::farthest);
   try {
     ks::parse_system_order("nearst");
     FAIL("no error");
   } catch (const kolmo::InputError& e) {
     CHECK(std::string(e.what()) ==
           "unknown system order 'nearst' (did you mean 'nearest'?); allowed: given, nearest, hilbert, "
-          "signature");
+          "signature, farthest");
   }
 }
 
