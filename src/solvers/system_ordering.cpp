@@ -29,6 +29,14 @@ void check_dimensions(const PointSet& points) {
                          << points[0].size());
 }
 
+// The mean of a non-empty point set of one dimension.
+std::vector<double> centroid_of(const PointSet& points) {
+  std::vector<double> centroid(points[0].size(), 0.0);
+  for (const auto& p : points)
+    for (std::size_t j = 0; j < centroid.size(); ++j) centroid[j] += p[j] / static_cast<double>(points.size());
+  return centroid;
+}
+
 // A pseudo-random 64-bit value determined by (index, stream, seed) only: the same on every rank
 // and for every distribution of the rows.
 std::uint64_t hash(std::uint64_t index, std::uint64_t stream, std::uint64_t seed) {
@@ -99,11 +107,7 @@ std::vector<std::size_t> nearest_neighbour_order(const PointSet& points) {
   std::vector<std::size_t> order;
   if (n == 0) return order;
   order.reserve(n);
-  const std::size_t d = points[0].size();
-
-  std::vector<double> centroid(d, 0.0);
-  for (const auto& p : points)
-    for (std::size_t j = 0; j < d; ++j) centroid[j] += p[j] / static_cast<double>(n);
+  const std::vector<double> centroid = centroid_of(points);
   std::size_t current = 0;
   double farthest = -1;
   for (std::size_t i = 0; i < n; ++i) {
@@ -145,10 +149,7 @@ std::vector<std::size_t> farthest_point_order(const PointSet& points) {
   std::vector<std::size_t> order;
   if (n == 0) return order;
   order.reserve(n);
-  const std::size_t d = points[0].size();
-  std::vector<double> centroid(d, 0.0);
-  for (const auto& p : points)
-    for (std::size_t j = 0; j < d; ++j) centroid[j] += p[j] / static_cast<double>(n);
+  const std::vector<double> centroid = centroid_of(points);
   std::size_t current = 0;
   double nearest = std::numeric_limits<double>::infinity();
   for (std::size_t i = 0; i < n; ++i) {
