@@ -415,6 +415,26 @@ std::vector<Mu> sequence(const Problem& p, const std::string& kind, std::size_t 
   return points;
 }
 
+// How similar neighbours are: the mean distance between consecutive points of the sequence over
+// the mean distance between any two of its points (in the unit cube of the parameter box).
+// Ordering helps a kept preconditioner or a short window only when this is well below 1.
+double step_ratio(const kolmo::ParameterSpace& space, const std::vector<Mu>& points) {
+  std::vector<std::vector<double>> unit;
+  for (const auto& mu : points) unit.push_back(space.to_unit(mu));
+  auto distance = [&](std::size_t a, std::size_t b) {
+    double sum = 0;
+    for (std::size_t j = 0; j < unit[a].size(); ++j) sum += (unit[a][j] - unit[b][j]) * (unit[a][j] - unit[b][j]);
+    return std::sqrt(sum);
+  };
+  double steps = 0, pairs = 0;
+  for (std::size_t i = 1; i < unit.size(); ++i) steps += distance(i - 1, i);
+  for (std::size_t i = 0; i < unit.size(); ++i)
+    for (std::size_t k = i + 1; k < unit.size(); ++k) pairs += distance(i, k);
+  if (unit.size() < 2 || pairs <= 0) return 0;
+  const double n = static_cast<double>(unit.size());
+  return (steps / (n - 1)) / (pairs / (n * (n - 1) / 2));
+}
+
 // ---- methods ----
 
 struct Method {
@@ -496,6 +516,10 @@ std::vector<Method> methods_for(const Problem& p) {
     // Farthest-point first: the early solutions span the parameter box, the projection gets good sooner.
     m.push_back({"Kolmo cg proj farthest", false, "cg", "hypre", with(cg, hypre), make_policy(G::projection, R::never, false, O::farthest, window)});
     m.push_back({"Kolmo cg+GAMG proj farthest", false, "cg", "gamg", cg, make_policy(G::projection, R::never, false, O::farthest, window)});
+    // guess auto: the projection only while it pays.
+    m.push_back({"Kolmo cg auto", false, "cg", "hypre", with(cg, hypre), make_policy(G::automatic, R::never, false, O::given, window)});
+    m.push_back({"Kolmo cg+GAMG auto+refresh", false, "cg", "gamg", cg, make_policy(G::automatic, R::refresh, false, O::given, window)});
+    m.push_back({"Kolmo cg auto farthest", false, "cg", "hypre", with(cg, hypre), make_policy(G::automatic, R::never, false, O::farthest, window)});
     m.push_back({"Kolmo cg+GAMG proj+refresh ordered", false, "cg", "gamg", cg, make_policy(G::projection, R::refresh, false, kolmo_order, window)});
     m.push_back({"Kolmo cg+HMG proj+refresh", false, "cg", "hmg", with(cg, hmg), make_policy(G::projection, R::refresh, false, O::given, window)});
   } else {
@@ -515,6 +539,8 @@ std::vector<Method> methods_for(const Problem& p) {
     m.push_back({"Kolmo gmres proj+reuse", false, "gmres", "hypre", with(right, hypre), make_policy(G::projection, R::automatic, false)});
     m.push_back({"Kolmo gcrodr proj+reuse", false, "gmres", "hypre", with(right, hypre), make_policy(G::projection, R::automatic, true)});
     m.push_back({"Kolmo gcrodr proj", false, "gmres", "hypre", with(right, hypre), make_policy(G::projection, R::never, true)});
+    m.push_back({"Kolmo gmres auto", false, "gmres", "hypre", with(right, hypre), make_policy(G::automatic, R::never, false)});
+    m.push_back({"Kolmo gmres auto+reuse", false, "gmres", "hypre", with(right, hypre), make_policy(G::automatic, R::automatic, false)});
     m.push_back({"Kolmo gmres proj+reuse ordered", false, "gmres", "hypre", with(right, hypre), make_policy(G::projection, R::automatic, false, O::nearest)});
     m.push_back({"Kolmo gcrodr proj+reuse ordered", false, "gmres", "hypre", with(right, hypre), make_policy(G::projection, R::automatic, true, O::nearest)});
   }
@@ -541,6 +567,7 @@ struct Result {
   double setup_build = 0, setup_refresh = 0, setup_kept = 0;
   long n_build = 0, n_refresh = 0, n_kept = 0;
   std::size_t accepted = 0;  // systems whose guess met the tolerance (nothing set up or solved)
+  std::size_t projected = 0, unprojected = 0;  // guess auto: systems with / without the projection
   double worst_residual = 0;
   std::string failure;
   void add(const Result& r) {
@@ -558,6 +585,8 @@ struct Result {
     n_refresh += r.n_refresh;
     n_kept += r.n_kept;
     accepted += r.accepted;
+    projected += r.projected;
+    unprojected += r.unprojected;
     worst_residual = std::max(worst_residual, r.worst_residual);
     if (failure.empty()) failure = r.failure;
   }
@@ -571,7 +600,9 @@ Result run_method(const Problem& p, const Method& m, std::size_t index, const st
   settings.atol = 0;
   settings.max_it = 5000;
   settings.petsc = m.petsc;
-  const std::string prefix = "m" + std::to_string(index) + "_";
+  // Appended, not "m" + std::string: GCC 12 warns falsely (-Wrestrict) on that once inlined.
+  std::string prefix = "m";
+  prefix += std::to_string(index) + "_";
   const MPI_Comm comm = p.problem->comm();
   Result r;
   MPI_Barrier(comm);
@@ -600,6 +631,8 @@ Result run_method(const Problem& p, const Method& m, std::size_t index, const st
     r.builds = solver.pc_builds();
     r.refreshes = solver.pc_refreshes();
     r.accepted = solver.guesses_accepted();
+    r.projected = solver.projection_budget().systems_with();
+    r.unprojected = solver.projection_budget().systems_without();
     // The solve times are rank 0's; every rank reports the same split.
     MPI_Bcast(&r.solve, 1, MPI_DOUBLE, 0, comm);
     r.setup = r.total - r.solve;
@@ -701,8 +734,10 @@ int main(int argc, char** argv) {
       for (const auto& kind : kinds) {
         std::vector<Result> totals(methods.size());
         std::vector<std::vector<double>> per_seed(methods.size());
+        double steps = 0;
         for (unsigned seed = 1; seed <= seeds; ++seed) {
           const auto points = sequence(p, kind, systems, seed);
+          steps += step_ratio(p.problem->parameter_space(), points) / static_cast<double>(seeds);
           for (std::size_t k = 0; k < methods.size(); ++k) {
             if (!only.empty() && std::find(only.begin(), only.end(), methods[k].name) == only.end()) continue;
             const Result r = run_method(p, methods[k], k, points);
@@ -728,6 +763,7 @@ int main(int argc, char** argv) {
         s.heading = heading.str();
         if (root) {
           std::printf("\n== %s ==\n", s.heading.c_str());
+          std::printf("step between consecutive systems: %.2f of the mean distance between two systems\n", steps);
           std::printf("%-34s %9s %9s %9s %9s %7s %7s %9s %8s\n", "method", "total s", "setup s", "solve s",
                       "cpu s", "iters", "builds", "max res", "speed-up");
           for (std::size_t k = 0; k < methods.size(); ++k) {
@@ -742,12 +778,16 @@ int main(int argc, char** argv) {
           // The set-up split for the policies that keep or refresh the preconditioner.
           for (std::size_t k = 0; k < methods.size(); ++k) {
             const Result& r = totals[k];
-            if (per_seed[k].empty() || (r.n_refresh == 0 && r.n_kept == 0) || !r.failure.empty()) continue;
+            const bool automatic = methods[k].policy.guess == ks::InitialGuess::automatic;
+            if (per_seed[k].empty() || (r.n_refresh == 0 && r.n_kept == 0 && !automatic) || !r.failure.empty())
+              continue;
             auto ms = [](double seconds, long count) { return count > 0 ? 1e3 * seconds / static_cast<double>(count) : 0.0; };
             std::printf("  %-32s set-up per system: full build %.1f ms (%ld), refresh %.1f ms (%ld), kept %.1f ms (%ld);"
-                        " guess accepted for %zu\n",
+                        " guess accepted for %zu",
                         methods[k].name.c_str(), ms(r.setup_build, r.n_build), r.n_build, ms(r.setup_refresh, r.n_refresh),
                         r.n_refresh, ms(r.setup_kept, r.n_kept), r.n_kept, r.accepted);
+            if (automatic) std::printf("; projection judged on %zu, off for %zu", r.projected, r.unprojected);
+            std::printf("\n");
           }
         }
         if (best_base < methods.size() && best_kolmo < methods.size()) {

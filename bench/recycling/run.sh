@@ -19,6 +19,7 @@ if [ "${LONG:-0}" = 1 ]; then
   methods="$methods,Kolmo cg proj+reuse ordered,Kolmo cg+GAMG proj,Kolmo cg+GAMG proj+reuse"
   methods="$methods,Kolmo cg+GAMG proj+reuse ordered,Kolmo cg+GAMG proj+refresh"
   methods="$methods,Kolmo cg proj farthest,Kolmo cg+GAMG proj farthest"
+  methods="$methods,Kolmo cg+GAMG refresh,Kolmo cg auto,Kolmo cg+GAMG auto+refresh,Kolmo cg auto farthest"
   for np in 1 2; do
     mpiexec -n $np $flags "$bench" -n 128 -problems thermal,darcy -systems 100 -seeds 2 -metric cpu \
       -guess_size 64 -projection_accuracy 0.1 -methods "$methods" -csv sequences_long_np$np.csv "$@" |

@@ -146,7 +146,7 @@ SequenceSection read_sequence_section(const ConfigNode& node) {
                {"order", "guess", "reuse_pc", "recycle", "rebuild_factor", "guess_size", "projection_accuracy"});
   SequenceSection s;
   s.order = reader.choice("order", {"given", "nearest", "hilbert", "signature", "farthest"}, s.order);
-  s.guess = reader.choice("guess", {"zero", "previous", "projection", "fischer", "pod"}, s.guess);
+  s.guess = reader.choice("guess", {"zero", "previous", "projection", "fischer", "pod", "auto"}, s.guess);
   s.reuse_pc = reader.choice("reuse_pc", {"never", "always", "auto", "refresh"}, s.reuse_pc);
   s.recycle = reader.optional<bool>("recycle", s.recycle);
   s.rebuild_factor = reader.optional<double>("rebuild_factor", s.rebuild_factor);

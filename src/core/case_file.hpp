@@ -27,7 +27,7 @@ struct ProblemSection {
 /// them into the solver's enums. The defaults reproduce independent solves in sample order.
 struct SequenceSection {
   std::string order = "given";     ///< given | nearest | hilbert | signature | farthest
-  std::string guess = "zero";      ///< zero | previous | projection | fischer | pod
+  std::string guess = "zero";      ///< zero | previous | projection | fischer | pod | auto
   std::string reuse_pc = "never";  ///< never (rebuild for every system) | always | auto | refresh
   bool recycle = false;            ///< recycling Krylov: rcg for SPD problems, gcrodr otherwise
   double rebuild_factor = 1.5;     ///< auto: rebuild once a solve converges this many times slower

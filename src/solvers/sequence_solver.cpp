@@ -41,7 +41,7 @@ double probe_value(PetscInt index) {
 }
 
 const std::vector<std::string>& guess_names() {
-  static const std::vector<std::string> names = {"zero", "previous", "projection", "fischer", "pod"};
+  static const std::vector<std::string> names = {"zero", "previous", "projection", "fischer", "pod", "auto"};
   return names;
 }
 
@@ -88,10 +88,10 @@ SequencePolicy sequence_policy(const SequenceSection& section) {
 std::string describe(const SequencePolicy& policy) {
   std::ostringstream out;
   out << "order " << to_string(policy.order) << ", guess " << to_string(policy.guess);
-  if (policy.guess == InitialGuess::projection || policy.guess == InitialGuess::fischer ||
-      policy.guess == InitialGuess::pod)
+  const bool projection = policy.guess == InitialGuess::projection || policy.guess == InitialGuess::automatic;
+  if (projection || policy.guess == InitialGuess::fischer || policy.guess == InitialGuess::pod)
     out << " (" << policy.guess_size
-        << (policy.guess == InitialGuess::projection
+        << (projection
                 ? ", solved to rtol x " + format_number(policy.projection_accuracy)
                 : std::string())
         << ")";
@@ -135,10 +135,7 @@ SequenceSolver::SequenceSolver(const operators::ParametrizedProblem& problem,
   // preconditioner (measured: CG + GAMG stopped with DIVERGED_INDEFINITE_PC).
   KOLMO_PETSC_CALL(PCSetUseAmat(pc, PETSC_FALSE));
   KOLMO_PETSC_CALL(KSPGetTolerances(ksp_, &rtol_, &atol_, &dtol_, &max_it_));
-  // A projection onto solutions that are only accurate to rtol stalls near rtol; solutions that
-  // enter it are solved further, so that later guesses can meet rtol on their own.
-  solve_rtol_ = policy.guess == InitialGuess::projection ? rtol_ * policy.projection_accuracy : rtol_;
-  KOLMO_PETSC_CALL(KSPSetTolerances(ksp_, solve_rtol_, atol_, dtol_, max_it_));
+  solve_rtol_ = rtol_;  // set per system in solve()
   // Wrap whatever convergence test the options chose (the caller's test keeps deciding).
   KOLMO_PETSC_CALL(KSPGetAndClearConvergenceTest(ksp_, &watch_.test, &watch_.context, &watch_.destroy));
   KOLMO_PETSC_CALL(KSPSetConvergenceTest(ksp_, stale_test, &watch_, nullptr));
@@ -529,10 +526,10 @@ bool SequenceSolver::form_affine_projection(Vec u) {
   return true;
 }
 
-void SequenceSolver::remember_solution(Vec u) {
+void SequenceSolver::remember_solution(Vec u, bool extend_basis) {
   std::size_t keep = 0;
   if (policy_.guess == InitialGuess::previous) keep = 1;
-  if (policy_.guess == InitialGuess::projection)
+  if (policy_.guess == InitialGuess::projection || policy_.guess == InitialGuess::automatic)
     keep = affine_ == 1 ? std::max<std::size_t>(1, static_cast<std::size_t>(policy_.guess_size) / 2)
                         : static_cast<std::size_t>(policy_.guess_size);
   if (keep == 0) return;
@@ -545,7 +542,7 @@ void SequenceSolver::remember_solution(Vec u) {
   }
   KOLMO_PETSC_CALL(VecCopy(u, copy));
   history_.push_back(std::move(copy));
-  if (policy_.guess != InitialGuess::projection || affine_ != 1) return;
+  if (!extend_basis || affine_ != 1) return;
   if (basis_.size() == static_cast<std::size_t>(policy_.guess_size)) {
     // Full: restart from the latest half of the solutions (u among them).
     basis_.clear();
@@ -576,9 +573,53 @@ bool SequenceSolver::form_kolmo_guess(Vec u) {
     KOLMO_PETSC_CALL(VecCopy(history_.back(), u));
     return true;
   }
-  if (policy_.guess == InitialGuess::projection)
-    return affine_ == 1 ? form_affine_projection(u) : form_window_projection(u);
+  if (projecting()) return affine_ == 1 ? form_affine_projection(u) : form_window_projection(u);
   return false;
+}
+
+bool SequenceSolver::projecting() const {
+  return policy_.guess == InitialGuess::projection ||
+         (policy_.guess == InitialGuess::automatic && budget_.active());
+}
+
+void SequenceSolver::update_estimates(const SequenceStats& stats, double guess_seconds) {
+  // Weight 1/4 on the newest system: the costs drift along a sequence (kept preconditioners).
+  auto blend = [](double& estimate, double value) { estimate = estimate > 0 ? 0.75 * estimate + 0.25 * value : value; };
+  if (stats.iterations > 0) blend(iteration_seconds_, stats.solve_seconds / static_cast<double>(stats.iterations));
+  if (const double rate = last_rate(); rate > 0) blend(decade_iterations_, rate);
+  blend(setup_seconds_, std::max(0.0, stats.setup_seconds - guess_seconds));
+}
+
+void SequenceSolver::settle_projection(double guess_seconds, double keep_seconds, double gained, bool accepted) {
+  const double decade_seconds = decade_iterations_ * iteration_seconds_;
+  // The guess's own cost, and the decades beyond rtol that the projection asks the solve for.
+  double cost = guess_seconds + keep_seconds;
+  if (!accepted) cost += std::log10(1.0 / policy_.projection_accuracy) * decade_seconds;
+  // What starting from zero would have cost more: the decades gained, or the whole system.
+  const double saved = accepted ? setup_seconds_ + std::log10(1.0 / std::max(rtol_, PetscReal(1e-16))) * decade_seconds
+                                : std::max(0.0, gained) * decade_seconds;
+  double figures[2] = {cost, saved};
+  MPI_Allreduce(MPI_IN_PLACE, figures, 2, MPI_DOUBLE, MPI_MAX, problem_.comm());
+  // The affine reduced basis grows (up to guess_size, then restarts from half); the window of
+  // recent solutions does not.
+  budget_.record(figures[0], figures[1], gained, affine_ == 1);
+}
+
+double SequenceSolver::gained_decades(PetscReal guess_residual, Vec u) {
+  // An exact guess counts as 16 decades.
+  const auto decades = [](double ratio) { return ratio > 0 ? std::min(16.0, std::log10(1.0 / ratio)) : 16.0; };
+  if (!galerkin_ || !u) return decades(guess_residual);
+  // CG minimises the energy norm of the error, and its iterations follow that norm: a Galerkin
+  // guess never has more energy error than zero, though early in a sequence its residual often
+  // exceeds ||f|| (measured on thermal-block samples). ||u - u0||_A^2 = (u - u0)^T (f - A u0),
+  // and ||u||_A^2 = u^T f, with u the solution just computed.
+  PetscScalar error = 0, whole = 0;
+  KOLMO_PETSC_CALL(VecWAXPY(residual_, -1.0, guess_copy_, u));
+  KOLMO_PETSC_CALL(VecDot(residual_, guess_image_, &error));
+  KOLMO_PETSC_CALL(VecDot(u, rhs_, &whole));
+  const double e = PetscRealPart(error), w = PetscRealPart(whole);
+  if (!(w > 0)) return decades(guess_residual);
+  return decades(std::sqrt(std::max(0.0, e) / w));
 }
 
 PetscReal SequenceSolver::relative_residual(Vec u, PetscReal* rhs_norm) {
@@ -605,7 +646,11 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
   // preconditioner is built for it. Late in a long sequence the projection is often that good.
   // PETSc's fischer/pod are left to PETSc's order (set-up first), as a PETSc user gets them.
   bool nonzero = false, assembled = false, composite_current = false;
-  const bool early_guess = policy_.guess == InitialGuess::previous || policy_.guess == InitialGuess::projection;
+  const bool automatic = policy_.guess == InitialGuess::automatic;
+  const bool projection = projecting();
+  const bool early_guess = policy_.guess == InitialGuess::previous || projection;
+  double guess_seconds = 0;
+  PetscReal guess_residual = -1;  // of the guess formed by Kolmo (-1: none)
   if (early_guess && (!history_.empty() || !basis_.empty())) {
     if (affine_ == 1 && policy_.matrix_free) {
       set_matrix_free_operator();
@@ -615,10 +660,22 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
       op_ = matrix_;
       assembled = true;
     }
+    const double guess_start = MPI_Wtime();
     nonzero = form_kolmo_guess(u);
     if (nonzero) {
       PetscReal rhs_norm = 0;
       const PetscReal residual = relative_residual(u, &rhs_norm);
+      guess_seconds = MPI_Wtime() - guess_start;
+      guess_residual = std::isfinite(residual) ? residual : PetscReal(-1);
+      if (automatic && galerkin_) {
+        // Kept for gained_decades: the guess and its residual (the Krylov solve overwrites u).
+        if (!guess_copy_) {
+          KOLMO_PETSC_CALL(VecDuplicate(u, guess_copy_.out()));
+          KOLMO_PETSC_CALL(VecDuplicate(u, guess_image_.out()));
+        }
+        KOLMO_PETSC_CALL(VecCopy(u, guess_copy_));
+        KOLMO_PETSC_CALL(VecCopy(residual_, guess_image_));
+      }
       if (std::isfinite(residual) && (residual <= rtol_ || residual * rhs_norm <= atol_)) {
         stats.iterations = 0;
         stats.reason = KSP_CONVERGED_RTOL;
@@ -626,6 +683,7 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
         stats.setup_seconds = MPI_Wtime() - start;
         // Not remembered: u lies in the span of what is kept already.
         ++guesses_accepted_;
+        if (automatic) settle_projection(guess_seconds, 0, gained_decades(residual, nullptr), true);
         return stats;
       }
     }
@@ -659,6 +717,10 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
   if (!early_guess && guess_) nonzero = form_petsc_guess(u);
   if (!nonzero) KOLMO_PETSC_CALL(VecSet(u, 0.0));
   KOLMO_PETSC_CALL(KSPSetInitialGuessNonzero(ksp_, nonzero ? PETSC_TRUE : PETSC_FALSE));
+  // A projection onto solutions that are only accurate to rtol stalls near rtol; solutions that
+  // enter it are solved further, so that later guesses can meet rtol on their own.
+  solve_rtol_ = projection ? rtol_ * policy_.projection_accuracy : rtol_;
+  KOLMO_PETSC_CALL(KSPSetTolerances(ksp_, solve_rtol_, atol_, dtol_, max_it_));
   const double after_setup = MPI_Wtime();
   stats.setup_seconds = after_setup - start;
 
@@ -714,6 +776,8 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
   watch_.limit = 0;
   if (watching && fresh && stats.reason > 0) base_rate_ = last_rate();
 
+  // Before residual_ is reused.
+  const double gained = automatic && projection && guess_residual >= 0 ? gained_decades(guess_residual, u) : 0.0;
   stats.relative_residual = relative_residual(u);
 
   if (stats.reason < 0 || !std::isfinite(stats.relative_residual)) {
@@ -727,7 +791,13 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
                           prefix_ + "ksp_monitor to watch it",
                       stats.reason);
   }
-  remember_solution(u);
+  const double keep_start = MPI_Wtime();
+  remember_solution(u, projection);
+  const double keep_seconds = MPI_Wtime() - keep_start;
+  if (automatic) update_estimates(stats, guess_seconds);
+  if (automatic && !projection) budget_.skip();
+  if (automatic && projection && guess_residual >= 0)
+    settle_projection(guess_seconds, keep_seconds, gained, false);
   if (guess_) KOLMO_PETSC_CALL(KSPGuessUpdate(guess_, rhs_, u));
   return stats;
 }
@@ -753,6 +823,8 @@ void SequenceSolver::reset() {
   solved_ = 0;
   pc_built_ = false;
   base_rate_ = 0;
+  budget_ = ProjectionBudget{};
+  iteration_seconds_ = decade_iterations_ = setup_seconds_ = 0;
   gcrodr_clear_recycle_space(ksp_);
   rcg_clear_deflation_space(ksp_);
   configure_petsc_guess();

@@ -33,6 +33,16 @@
 ///   thermal-block systems: the guess met the tolerance for 43 systems, and for 53 once the
 ///   solutions kept were ten times more accurate). PETSc's guesses
 ///   keep PETSc's order (set-up first), as a PETSc user gets them.
+///   auto: projection while it pays (solvers/projection_budget.hpp). Each system with the guess is
+///   charged what the guess cost (forming and checking it, adding the solution to the basis, the
+///   extra decades of projection_accuracy) and credited what it saved (the decades it gained
+///   times the iterations per decade and seconds per iteration of the solves, or the whole
+///   set-up and solve when it met the tolerance). Decades are counted in the energy norm of the
+///   error for Galerkin guesses (what CG reduces), in the residual for minimal-residual ones. Every
+///   8 such systems the balance is judged; a loss (unless an affine basis is still growing and
+///   its guesses improving) switches the guess off for 8 systems; then 4 systems probe it, and
+///   each failed probe doubles the pause (up to 64). Without the guess a system starts from zero, is solved to rtol, and its solution is
+///   not added to an affine basis. The figures are the largest over the ranks, so the ranks agree.
 /// - reuse_pc: never (the preconditioner is built for every system: independent solves); always
 ///   (built for the first system only); auto (kept while it works). Under auto the convergence
 ///   rate of the first solve after each build, in iterations per decade of residual reduction (so
@@ -67,17 +77,18 @@
 #include "core/case_file.hpp"
 #include "core/petsc_handle.hpp"
 #include "operators/parametrized_problem.hpp"
+#include "solvers/projection_budget.hpp"
 #include "solvers/system_ordering.hpp"
 #include "solvers/truth_solver.hpp"
 
 namespace kolmo::solvers {
 
 /// The initial guess of each system of a sequence.
-enum class InitialGuess { zero, previous, projection, fischer, pod };
+enum class InitialGuess { zero, previous, projection, fischer, pod, automatic };
 /// When the preconditioner is rebuilt ("never" reuses it never, i.e. rebuilds it for every system).
 enum class PcReuse { never, always, automatic, refresh };
 
-/// Case-file names: "zero", "previous", "projection", "fischer", "pod".
+/// Case-file names: "zero", "previous", "projection", "fischer", "pod", "auto".
 const char* to_string(InitialGuess guess);
 /// Case-file names: "never", "always", "auto", "refresh".
 const char* to_string(PcReuse reuse);
@@ -90,8 +101,9 @@ struct SequencePolicy {
   bool recycle = false;                     ///< carry a Krylov subspace (rcg / gcrodr)
   double rebuild_factor = 1.5;  ///< auto: tolerated slow-down of the convergence rate (> 1)
   int guess_size = 8;           ///< p >= 1: solutions kept by projection, fischer and pod
-  /// projection: systems that need a Krylov solve are solved to rtol * projection_accuracy (in
-  /// (0, 1]), so that the solutions kept are accurate enough for later guesses to meet rtol.
+  /// projection, auto: systems that need a Krylov solve (with the guess) are solved to rtol *
+  /// projection_accuracy (in (0, 1]), so that the solutions kept are accurate enough for later
+  /// guesses to meet rtol.
   double projection_accuracy = 1.0;
   /// While the preconditioner is kept, apply an affine operator matrix-free instead of assembling
   /// A(mu) (not a case-file key: benchmarks turn it off to measure plain PETSc reuse).
@@ -159,6 +171,8 @@ class SequenceSolver {
   std::size_t pc_builds() const noexcept { return pc_builds_; }
   /// Systems so far whose initial guess met the tolerance, so that nothing was set up or solved.
   std::size_t guesses_accepted() const noexcept { return guesses_accepted_; }
+  /// guess auto: the systems solved with and without the projection, and its estimated net saving.
+  const ProjectionBudget& projection_budget() const noexcept { return budget_; }
   /// Refreshes so far under reuse_pc refresh (hierarchy kept, numerics recomputed); not builds.
   std::size_t pc_refreshes() const noexcept { return pc_refreshes_; }
   /// Whether the preconditioner in use can be refreshed without a full build (PCGAMG, PCHMG), so
@@ -205,7 +219,19 @@ class SequenceSolver {
   bool form_affine_projection(Vec u);
   /// Append the component of u orthogonal to V, with its reduced rows and columns. Collective.
   void add_to_affine_basis(Vec u);
-  void remember_solution(Vec u);
+  /// Keep u for later guesses; `extend_basis`: also add it to an affine projection basis. Collective.
+  void remember_solution(Vec u, bool extend_basis);
+  /// guess projection, or auto while its budget lets it form the guess.
+  bool projecting() const;
+  /// guess auto: fold a system solved by Krylov iterations into the running estimates. Not collective.
+  void update_estimates(const SequenceStats& stats, double guess_seconds);
+  /// guess auto: charge and credit the system just solved with the projection guess (see the
+  /// file comment). Collective (one reduction).
+  void settle_projection(double guess_seconds, double keep_seconds, double gained, bool accepted);
+  /// guess auto: the decades the guess gained over a zero guess: in the energy norm of the error
+  /// for Galerkin guesses (u: the solution, guess_copy_ / guess_image_: the guess and its
+  /// residual), else (or with u null) in the residual. Collective.
+  double gained_decades(PetscReal guess_residual, Vec u);
   /// Assemble A(mu) into matrix_ (the preconditioner's matrix). Collective.
   void assemble_matrix(const Mu& mu);
   /// Whether A(mu) = sum_q theta_q A_q (checked once on a pseudo-random vector). Collective.
@@ -236,6 +262,11 @@ class SequenceSolver {
   std::vector<double> theta_;  // theta_q(mu) of the current system (affine)
   StaleWatch watch_;
   double base_rate_ = 0;   // auto: iterations per decade of the first solve after the last build
+  ProjectionBudget budget_;          // guess auto
+  VecHandle guess_copy_, guess_image_;  // guess auto, Galerkin: the guess and its residual
+  double iteration_seconds_ = 0;     // guess auto, running estimates: seconds per Krylov iteration,
+  double decade_iterations_ = 0;     // iterations per decade of residual reduction,
+  double setup_seconds_ = 0;         // and seconds of assembly and preconditioner set-up per system
 
   KSPGuessHandle guess_;           // fischer / pod, driven by hand (declared after ksp_: dies first)
   std::deque<VecHandle> history_;  // last solutions, oldest first

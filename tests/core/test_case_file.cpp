@@ -398,6 +398,8 @@ TEST_CASE("solver.sequence: defaults reproduce independent solves, values are re
   CHECK(s.sequence.recycle);
   CHECK(s.sequence.rebuild_factor == 2.5);
   CHECK(s.sequence.guess_size == 4);
+  CHECK(kolmo::parse_case_file(kMinimal + "solver: {sequence: {guess: auto}}\n", "case.yaml").solver.sequence.guess ==
+        "auto");
   CHECK(kolmo::parse_case_file(kMinimal + "solver: {sequence: {projection_accuracy: 0.01}}\n", "case.yaml")
             .solver.sequence.projection_accuracy == 0.01);
   CHECK_FALSE(kolmo::parse_case_file(kMinimal + "solver: {sequence: {recycle: off}}\n", "case.yaml")
@@ -417,7 +419,7 @@ TEST_CASE("solver.sequence rejects unknown keys, unknown choices and out-of-rang
         "allowed: given, nearest, hilbert, signature, farthest)");
   CHECK(error_of(kMinimal + "solver:\n  sequence: {guess: previus}\n") ==
         "case.yaml:5:21: 'solver.sequence.guess': unknown value 'previus' (did you mean "
-        "'previous'? allowed: zero, previous, projection, fischer, pod)");
+        "'previous'? allowed: zero, previous, projection, fischer, pod, auto)");
   CHECK(error_of(kMinimal + "solver:\n  sequence: {reuse_pc: yes}\n") ==
         "case.yaml:5:24: 'solver.sequence.reuse_pc': unknown value 'yes' (allowed: never, always, "
         "auto, refresh)");

@@ -280,6 +280,39 @@ TEST_CASE("late in a long affine sequence the projection alone meets the toleran
   CHECK(tight > plain);
 }
 
+TEST_CASE("guess auto keeps a projection that pays, and every rank takes the same decisions",
+          "[solvers][sequence]") {
+  const auto problem = thermal_block(test_comm(), 24);
+  auto settings = solver_settings("cg", "gamg", 1e-8);
+  settings.petsc = {{"ksp_norm_type", "unpreconditioned"}};
+  const auto points = sample(problem.parameter_space(), 40, 7);
+  const auto reference = independent(problem, solver_settings("cg", "gamg", 1e-12), points);
+  auto p = policy(ks::SystemOrder::given, ks::InitialGuess::automatic, ks::PcReuse::never, false);
+  p.guess_size = 40;
+  p.projection_accuracy = 0.01;
+  ks::SequenceSolver solver(problem, settings, p, "seqauto_");
+  bool close = true;
+  const auto stats = solver.solve_all(
+      points, [&](std::size_t i, Vec u, const ks::SequenceStats&) { close = close && kt::relative_difference(u, reference[i]) < 1e-5; });
+  bool converged = true;
+  for (const auto& s : stats) converged = converged && s.relative_residual <= 1e-8 && s.reason > 0;
+  REQUIRE(on_all_ranks(close && converged));
+  const auto& budget = solver.projection_budget();
+  INFO(budget.systems_with() << " systems with the projection, " << budget.systems_without() << " without, "
+                             << budget.pauses() << " pauses, " << solver.guesses_accepted() << " accepted, net "
+                             << budget.net_seconds() << " s");
+  // Every system after the first (which has nothing to project on) is either judged or skipped.
+  CHECK(budget.systems_with() + budget.systems_without() == points.size() - 1);
+  // On 4 parameters the reduced basis soon meets the tolerance (16 of 40 under projection): the
+  // guess pays and is kept.
+  CHECK(solver.guesses_accepted() >= 8);
+  CHECK(budget.net_seconds() > 0);
+  // The decisions rest on figures reduced over the ranks: the same counts everywhere.
+  long counts[2] = {static_cast<long>(budget.systems_with()), -static_cast<long>(budget.systems_with())};
+  MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_LONG, MPI_MAX, test_comm());
+  CHECK(counts[0] == -counts[1]);
+}
+
 TEST_CASE("reuse_pc auto keeps the preconditioner until the iteration count rises",
           "[solvers][sequence]") {
   const auto problem = thermal_block(test_comm());
@@ -360,6 +393,13 @@ TEST_CASE("sequence policies come from the case file's names", "[solvers][sequen
   section.reuse_pc = "auto";
   section.guess = "previos";
   CHECK_THROWS_WITH(ks::sequence_policy(section), Catch::Contains("did you mean 'previous'"));
+  section.guess = "auto";
+  section.order = "given";
+  section.recycle = false;
+  section.projection_accuracy = 0.1;
+  CHECK(ks::sequence_policy(section).guess == ks::InitialGuess::automatic);
+  CHECK(ks::describe(ks::sequence_policy(section)) ==
+        "order given, guess auto (5, solved to rtol x 0.1), reuse_pc auto (x3), recycle off");
 
   const auto problem = thermal_block(test_comm(), 8);
   ks::SequencePolicy bad;
