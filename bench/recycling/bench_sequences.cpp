@@ -518,6 +518,7 @@ std::vector<Method> methods_for(const Problem& p) {
     m.push_back({"Kolmo cg+GAMG proj farthest", false, "cg", "gamg", cg, make_policy(G::projection, R::never, false, O::farthest, window)});
     // guess auto: the projection only while it pays.
     m.push_back({"Kolmo cg auto", false, "cg", "hypre", with(cg, hypre), make_policy(G::automatic, R::never, false, O::given, window)});
+    m.push_back({"Kolmo cg+GAMG auto", false, "cg", "gamg", cg, make_policy(G::automatic, R::never, false, O::given, window)});
     m.push_back({"Kolmo cg+GAMG auto+refresh", false, "cg", "gamg", cg, make_policy(G::automatic, R::refresh, false, O::given, window)});
     m.push_back({"Kolmo cg auto farthest", false, "cg", "hypre", with(cg, hypre), make_policy(G::automatic, R::never, false, O::farthest, window)});
     m.push_back({"Kolmo cg+GAMG proj+refresh ordered", false, "cg", "gamg", cg, make_policy(G::projection, R::refresh, false, kolmo_order, window)});
