@@ -41,8 +41,9 @@
 ///   error for Galerkin guesses (what CG reduces), in the residual for minimal-residual ones. Every
 ///   8 such systems the balance is judged; a loss (unless an affine basis is still growing and
 ///   its guesses improving) switches the guess off for 8 systems; then 4 systems probe it, and
-///   each failed probe doubles the pause (up to 64). Without the guess a system starts from zero, is solved to rtol, and its solution is
-///   not added to an affine basis. The figures are the largest over the ranks, so the ranks agree.
+///   each failed probe doubles the pause (up to 64). Without the guess a system starts from zero,
+///   is solved to rtol, and its solution is not added to an affine basis. The figures are the
+///   largest over the ranks, so the ranks agree.
 /// - reuse_pc: never (the preconditioner is built for every system: independent solves); always
 ///   (built for the first system only); auto (kept while it works). Under auto the convergence
 ///   rate of the first solve after each build, in iterations per decade of residual reduction (so
