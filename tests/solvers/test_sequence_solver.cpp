@@ -236,24 +236,34 @@ TEST_CASE("previous and projection guesses and recycling save iterations on a sl
   CHECK(both < projection);
 }
 
+// 40 i.i.d. thermal-block samples at 24^2, CG + GAMG to a true residual of 1e-8, and independent
+// solves to 1e-12 to compare with.
+struct LongAffineSequence {
+  ko::ThermalBlockProblem problem = thermal_block(test_comm(), 24);
+  kolmo::SolverSection settings = true_residual(solver_settings("cg", "gamg", 1e-8));
+  std::vector<kolmo::Mu> points = sample(problem.parameter_space(), 40, 7);
+  std::vector<kolmo::VecHandle> reference = independent(problem, solver_settings("cg", "gamg", 1e-12), points);
+
+  // The true residual decides, for the guesses as for CG.
+  static kolmo::SolverSection true_residual(kolmo::SolverSection s) {
+    s.petsc = {{"ksp_norm_type", "unpreconditioned"}};
+    return s;
+  }
+};
+
 TEST_CASE("late in a long affine sequence the projection alone meets the tolerance",
           "[solvers][sequence]") {
-  const auto problem = thermal_block(test_comm(), 24);
-  // The true residual decides, for the guesses as for CG.
-  auto settings = solver_settings("cg", "gamg", 1e-8);
-  settings.petsc = {{"ksp_norm_type", "unpreconditioned"}};
-  const auto points = sample(problem.parameter_space(), 40, 7);
-  const auto reference = independent(problem, solver_settings("cg", "gamg", 1e-12), points);
+  const LongAffineSequence seq;
   auto p = policy(ks::SystemOrder::given, ks::InitialGuess::projection, ks::PcReuse::never, false);
   p.guess_size = 40;
   auto with_accuracy = [&](double accuracy) {
     p.projection_accuracy = accuracy;
-    ks::SequenceSolver solver(problem, settings, p, "seqlong_");
+    ks::SequenceSolver solver(seq.problem, seq.settings, p, "seqlong_");
     std::vector<ks::SequenceStats> stats;
     bool close = true;
     double worst = 0;
-    stats = solver.solve_all(points, [&](std::size_t i, Vec u, const ks::SequenceStats&) {
-      const double d = kt::relative_difference(u, reference[i]);
+    stats = solver.solve_all(seq.points, [&](std::size_t i, Vec u, const ks::SequenceStats&) {
+      const double d = kt::relative_difference(u, seq.reference[i]);
       worst = std::max(worst, d);
       close = close && d < 1e-5;
     });
@@ -268,7 +278,7 @@ TEST_CASE("late in a long affine sequence the projection alone meets the toleran
     INFO("projection_accuracy " << accuracy << ": " << accepted << " of 40 guesses accepted, "
                                 << solver.pc_builds() << " builds, largest difference " << worst);
     CHECK(accepted == solver.guesses_accepted());
-    CHECK(solver.pc_builds() + accepted == points.size());
+    CHECK(solver.pc_builds() + accepted == seq.points.size());
     REQUIRE(on_all_ranks(close && consistent));
     return accepted;
   };
@@ -282,18 +292,15 @@ TEST_CASE("late in a long affine sequence the projection alone meets the toleran
 
 TEST_CASE("guess auto keeps a projection that pays, and every rank takes the same decisions",
           "[solvers][sequence]") {
-  const auto problem = thermal_block(test_comm(), 24);
-  auto settings = solver_settings("cg", "gamg", 1e-8);
-  settings.petsc = {{"ksp_norm_type", "unpreconditioned"}};
-  const auto points = sample(problem.parameter_space(), 40, 7);
-  const auto reference = independent(problem, solver_settings("cg", "gamg", 1e-12), points);
+  const LongAffineSequence seq;
   auto p = policy(ks::SystemOrder::given, ks::InitialGuess::automatic, ks::PcReuse::never, false);
   p.guess_size = 40;
   p.projection_accuracy = 0.01;
-  ks::SequenceSolver solver(problem, settings, p, "seqauto_");
+  ks::SequenceSolver solver(seq.problem, seq.settings, p, "seqauto_");
   bool close = true;
-  const auto stats = solver.solve_all(
-      points, [&](std::size_t i, Vec u, const ks::SequenceStats&) { close = close && kt::relative_difference(u, reference[i]) < 1e-5; });
+  const auto stats = solver.solve_all(seq.points, [&](std::size_t i, Vec u, const ks::SequenceStats&) {
+    close = close && kt::relative_difference(u, seq.reference[i]) < 1e-5;
+  });
   bool converged = true;
   for (const auto& s : stats) converged = converged && s.relative_residual <= 1e-8 && s.reason > 0;
   REQUIRE(on_all_ranks(close && converged));
@@ -302,7 +309,7 @@ TEST_CASE("guess auto keeps a projection that pays, and every rank takes the sam
                              << budget.pauses() << " pauses, " << solver.guesses_accepted() << " accepted, net "
                              << budget.net_seconds() << " s");
   // Every system after the first (which has nothing to project on) is either judged or skipped.
-  CHECK(budget.systems_with() + budget.systems_without() == points.size() - 1);
+  CHECK(budget.systems_with() + budget.systems_without() == seq.points.size() - 1);
   // On 4 parameters the reduced basis soon meets the tolerance (16 of 40 under projection): the
   // guess pays and is kept.
   CHECK(solver.guesses_accepted() >= 8);
