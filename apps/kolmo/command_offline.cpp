@@ -24,6 +24,7 @@
 #include "rom/pod.hpp"
 #include "rom/reduced_model_builder.hpp"
 #include "rom/stability.hpp"
+#include "solvers/sequence_solver.hpp"
 #include "solvers/truth_solver.hpp"
 #include "study.hpp"
 
@@ -290,13 +291,27 @@ int run_offline(MPI_Comm comm, const CommandLine& line) {
         .set("pod_seconds", pod_seconds)
         .set("singular_values", pod.singular_values);
   } else {
-    solvers::TruthSolver truth(*problem, c.solver, "truth_");
+    // The greedy's truth solves form a sequence too: under solver.sequence, each starts from the
+    // projection onto the snapshots before it (the reduced solution) and may keep the
+    // preconditioner. Without it they are independent solves.
+    const auto policy = solvers::sequence_policy(c.solver.sequence);
+    std::optional<solvers::TruthSolver> truth;
+    std::optional<solvers::SequenceSolver> sequence;
+    rom::TruthSolve solve;
+    if (policy.is_default()) {
+      truth.emplace(*problem, c.solver, "truth_");
+      solve = [&truth](const Mu& mu, Vec u) { truth->solve(mu, u); };
+    } else {
+      sequence.emplace(*problem, c.solver, policy, "truth_");
+      solve = [&sequence](const Mu& mu, Vec u) { sequence->solve(mu, u); };
+      print_root(comm, "greedy truth solves as a sequence: %s\n", solvers::describe(policy).c_str());
+    }
     builder = std::make_unique<rom::ReducedModelBuilder>(*problem, c.rom.max_size);
     rom::GreedyOptions options;
     options.tolerance = c.rom.tolerance;
     options.max_size = c.rom.max_size;
     options.estimator = c.rom.estimator;
-    const auto greedy = rom::run_greedy(*builder, truth, training, stability, options);
+    const auto greedy = rom::run_greedy(*builder, solve, training, stability, options);
     singular_values = greedy.max_relative_bound;
     print_root(comm, "greedy over %zu training points: N = %d, max relative bound %.3e (%s)\n",
                training.size(), builder->size(),

@@ -38,6 +38,13 @@ std::string status_line(int size, double max_relative) {
 GreedyResult run_greedy(ReducedModelBuilder& builder, solvers::TruthSolver& truth,
                         const std::vector<Mu>& training, const StabilityBound& stability,
                         const GreedyOptions& options) {
+  return run_greedy(
+      builder, [&truth](const Mu& mu, Vec u) { truth.solve(mu, u); }, training, stability, options);
+}
+
+GreedyResult run_greedy(ReducedModelBuilder& builder, const TruthSolve& truth,
+                        const std::vector<Mu>& training, const StabilityBound& stability,
+                        const GreedyOptions& options) {
   const auto& problem = builder.problem();
   const MPI_Comm comm = problem.comm();
   KOLMO_INPUT_CHECK(!training.empty(), "greedy: the training sample is empty");
@@ -65,7 +72,7 @@ GreedyResult run_greedy(ReducedModelBuilder& builder, solvers::TruthSolver& trut
       break;
     }
     double t0 = MPI_Wtime();
-    truth.solve(training[static_cast<std::size_t>(next)], u);
+    truth(training[static_cast<std::size_t>(next)], u);
     double t1 = MPI_Wtime();
     result.truth_seconds += t1 - t0;
     const bool added = builder.add(u);

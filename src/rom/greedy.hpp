@@ -14,6 +14,7 @@
 /// max_mu Delta_N(mu) / ||u_N(mu)||_X <= tolerance (||u_N||_X = |u_N|_2 since the basis is
 /// X-orthonormal), or N = max_size, or a new snapshot numerically in the span of the basis, or a
 /// maximiser already in the basis (the bound is then at round-off level).
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,12 +46,21 @@ struct GreedyResult {
   double truth_seconds = 0, estimator_seconds = 0, builder_seconds = 0;
 };
 
+/// A truth solve u = u(mu) for the greedy, e.g. TruthSolver::solve or SequenceSolver::solve (a
+/// sequence solver's `projection` / `auto` guess is then the projection onto the snapshots taken
+/// so far). Collective.
+using TruthSolve = std::function<void(const Mu& mu, Vec u)>;
+
 /// Run the weak greedy: extends `builder` (which may already hold vectors; usually empty) with
 /// truth solutions of `truth` at points of `training` until the stopping criterion holds. The
 /// bound uses `stability` (the model's StabilityBound). The training points are split over the
 /// ranks for the bound evaluation and the maximiser is agreed on with an allreduce, so every rank
 /// takes the same decisions. Collective on the builder's problem's communicator.
 /// @throws InputError when the training sample is empty.
+GreedyResult run_greedy(ReducedModelBuilder& builder, const TruthSolve& truth,
+                        const std::vector<Mu>& training, const StabilityBound& stability,
+                        const GreedyOptions& options);
+/// The same with independent solves by `truth`.
 GreedyResult run_greedy(ReducedModelBuilder& builder, solvers::TruthSolver& truth,
                         const std::vector<Mu>& training, const StabilityBound& stability,
                         const GreedyOptions& options);

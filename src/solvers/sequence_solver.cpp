@@ -715,6 +715,11 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
   stats.pc_rebuilt = fresh;
 
   if (!early_guess && guess_) nonzero = form_petsc_guess(u);
+  // A direct solve (preonly) takes no initial guess (PETSc refuses one); the guess served only to
+  // skip systems it already solves.
+  PetscBool direct = PETSC_FALSE;
+  KOLMO_PETSC_CALL(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(static_cast<KSP>(ksp_)), KSPPREONLY, &direct));
+  if (direct) nonzero = false;
   if (!nonzero) KOLMO_PETSC_CALL(VecSet(u, 0.0));
   KOLMO_PETSC_CALL(KSPSetInitialGuessNonzero(ksp_, nonzero ? PETSC_TRUE : PETSC_FALSE));
   // A projection onto solutions that are only accurate to rtol stalls near rtol; solutions that

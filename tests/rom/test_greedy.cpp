@@ -1,6 +1,7 @@
 // The weak greedy: an exactly one-dimensional solution manifold is captured by one vector with a
 // bound at round-off; on the thermal block it stops at the tolerance with a monotone trace; and it
-// takes the same decisions on 1 and on 2 ranks.
+// takes the same decisions on 1 and on 2 ranks, and when its truth solves run as a sequence that
+// starts each from the projection onto the snapshots so far.
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -10,6 +11,7 @@
 #include "rom/greedy.hpp"
 #include "rom/offline_test_helpers.hpp"
 #include "rom/stability.hpp"
+#include "solvers/sequence_solver.hpp"
 
 using namespace kolmo;
 using namespace kolmo::rom;
@@ -73,5 +75,47 @@ TEST_CASE("greedy takes the same decisions on any number of ranks", "[rom][greed
   bool same = a.max_relative_bound.size() == b.max_relative_bound.size();
   for (std::size_t i = 0; same && i < a.max_relative_bound.size(); ++i)
     same = std::abs(a.max_relative_bound[i] - b.max_relative_bound[i]) <= 1e-8 * b.max_relative_bound[i];
+  CHECK(on_all_ranks(same));
+}
+
+TEST_CASE("greedy truth solves run as a sequence take the same decisions", "[rom][greedy]") {
+  auto problem = kolmo::testing::small_thermal_block(test_comm(), 12);
+  const auto training = sample_random(problem->parameter_space(), 30, 9);
+  SolverSection cg;
+  cg.ksp_type = "cg";
+  cg.pc_type = "jacobi";
+  cg.rtol = 1e-12;
+  cg.atol = 0;
+  cg.max_it = 5000;
+  cg.petsc = {{"ksp_norm_type", "unpreconditioned"}};
+  StabilityOptions stability;
+  stability.sample = training;
+  const auto bound = compute_stability_bound(*problem, stability);
+  GreedyOptions options;
+  options.tolerance = 1e-6;
+  options.max_size = 12;
+  options.quiet = true;
+  ReducedModelBuilder independent_builder(*problem, options.max_size);
+  solvers::TruthSolver truth(*problem, cg, "greedy_truth_");
+  const auto independent = run_greedy(independent_builder, truth, training, bound, options);
+
+  ReducedModelBuilder builder(*problem, options.max_size);
+  solvers::SequencePolicy policy;
+  policy.guess = solvers::InitialGuess::projection;
+  policy.guess_size = options.max_size;
+  solvers::SequenceSolver sequence(*problem, cg, policy, "greedy_sequence_");
+  PetscInt iterations = 0;
+  const auto projected = run_greedy(
+      builder, [&](const Mu& mu, Vec u) { iterations += sequence.solve(mu, u).iterations; }, training, bound,
+      options);
+  // Measured here: 409 CG iterations against 405 from zero. At the point where the bound is
+  // largest, the reduced solution gains CG + Jacobi nothing to 1e-12.
+  INFO(projected.selected.size() << " snapshots, " << iterations << " CG iterations");
+  REQUIRE(projected.selected.size() >= 5);
+  CHECK(on_all_ranks(independent.selected == projected.selected));
+  bool same = independent.max_relative_bound.size() == projected.max_relative_bound.size();
+  for (std::size_t i = 0; same && i < independent.max_relative_bound.size(); ++i)
+    same = std::abs(independent.max_relative_bound[i] - projected.max_relative_bound[i]) <=
+           1e-6 * independent.max_relative_bound[i];
   CHECK(on_all_ranks(same));
 }

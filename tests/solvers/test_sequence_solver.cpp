@@ -320,6 +320,21 @@ TEST_CASE("guess auto keeps a projection that pays, and every rank takes the sam
   CHECK(counts[0] == -counts[1]);
 }
 
+TEST_CASE("a direct solve (preonly) under guess projection starts from zero", "[solvers][sequence]") {
+  // PETSc's preonly refuses a nonzero initial guess; the guess then only serves to skip systems.
+  const auto problem = thermal_block(test_comm(), 16);
+  auto direct = solver_settings("preonly", "lu", 1e-8);
+  direct.petsc = {{"pc_factor_mat_solver_type", "mumps"}};
+  const auto points = sample(problem.parameter_space(), 6, 3);
+  const auto reference = independent(problem, solver_settings("cg", "gamg", 1e-12), points);
+  const auto p = policy(ks::SystemOrder::given, ks::InitialGuess::projection, ks::PcReuse::never, false);
+  const Run r = run(problem, direct, p, points);
+  bool close = true;
+  for (std::size_t i = 0; i < points.size(); ++i)
+    close = close && kt::relative_difference(r.solutions[i], reference[i]) < 1e-8;
+  REQUIRE(on_all_ranks(close));
+}
+
 TEST_CASE("reuse_pc auto keeps the preconditioner until the iteration count rises",
           "[solvers][sequence]") {
   const auto problem = thermal_block(test_comm());
