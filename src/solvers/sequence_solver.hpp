@@ -3,7 +3,8 @@
 /// Solves a sequence A(mu_i) u_i = f(mu_i) of truth systems with policies on top of any PETSc KSP:
 /// the order of the systems, the initial guess, when the preconditioner is rebuilt, and whether a
 /// Krylov subspace is recycled from one system to the next. The case file sets them under
-/// `solver.sequence` (docs/case-files.md); `kolmo snapshots` and `kolmo sweep` use them.
+/// `solver.sequence` (docs/case-files.md); `kolmo snapshots`, `kolmo sweep` and the greedy of
+/// `kolmo offline` use them.
 ///
 /// Policies:
 /// - order: given | nearest | hilbert | signature | farthest (solvers/system_ordering.hpp). Results are always
