@@ -40,6 +40,33 @@ double probe_value(PetscInt index) {
   return static_cast<double>(x >> 11) / static_cast<double>(1ULL << 52) - 1.0;
 }
 
+// Orthonormalises x against the orthonormal w: in l2, or, with images, in (A x)^T (A y), where
+// ax = A x and aw = A w and the same combination is applied to ax. Two passes of classical
+// Gram-Schmidt, then normalisation. False (x unusable) when x is zero or depends on w: its measured
+// norm fell below dependence_tolerance of what it was. Collective.
+// (Non-const vectors: PETSc 3.18's VecMAXPY takes Vec*.)
+bool orthonormalise_against(Vec x, std::vector<Vec>& w, Vec ax = nullptr, std::vector<Vec>* aw = nullptr) {
+  KOLMO_CHECK(!ax || (aw && aw->size() == w.size()), "internal error: orthonormalise_against without images");
+  const Vec measured = ax ? ax : x;
+  std::vector<Vec>& against = ax ? *aw : w;
+  const auto k = static_cast<PetscInt>(w.size());
+  PetscReal before = 0, after = 0;
+  KOLMO_PETSC_CALL(VecNorm(measured, NORM_2, &before));
+  if (!(before > 0)) return false;
+  std::vector<PetscScalar> c(w.size());
+  for (int pass = 0; pass < 2 && k > 0; ++pass) {
+    KOLMO_PETSC_CALL(VecMDot(measured, k, against.data(), c.data()));
+    for (auto& value : c) value = -value;
+    KOLMO_PETSC_CALL(VecMAXPY(x, k, c.data(), w.data()));
+    if (ax) KOLMO_PETSC_CALL(VecMAXPY(ax, k, c.data(), against.data()));
+  }
+  KOLMO_PETSC_CALL(VecNorm(measured, NORM_2, &after));
+  if (!(after > dependence_tolerance * before)) return false;
+  KOLMO_PETSC_CALL(VecScale(x, 1.0 / after));
+  if (ax) KOLMO_PETSC_CALL(VecScale(ax, 1.0 / after));
+  return true;
+}
+
 const std::vector<std::string>& guess_names() {
   static const std::vector<std::string> names = {"zero", "previous", "projection", "fischer", "pod", "auto"};
   return names;
@@ -347,20 +374,7 @@ bool SequenceSolver::form_window_projection(Vec u) {
     Vec x = window_basis_[k], ax = window_image_[k];
     KOLMO_PETSC_CALL(VecCopy(solution, x));
     KOLMO_PETSC_CALL(MatMult(op_, x, ax));
-    PetscReal before = 0, after = 0;
-    KOLMO_PETSC_CALL(VecNorm(ax, NORM_2, &before));
-    if (!(before > 0)) continue;
-    for (int pass = 0; pass < 2 && k > 0; ++pass) {
-      const auto kk = static_cast<PetscInt>(k);
-      KOLMO_PETSC_CALL(VecMDot(ax, kk, aw.data(), c.data()));
-      for (std::size_t i = 0; i < k; ++i) c[i] = -c[i];
-      KOLMO_PETSC_CALL(VecMAXPY(x, kk, c.data(), w.data()));
-      KOLMO_PETSC_CALL(VecMAXPY(ax, kk, c.data(), aw.data()));
-    }
-    KOLMO_PETSC_CALL(VecNorm(ax, NORM_2, &after));
-    if (!(after > dependence_tolerance * before)) continue;
-    KOLMO_PETSC_CALL(VecScale(x, 1.0 / after));
-    KOLMO_PETSC_CALL(VecScale(ax, 1.0 / after));
+    if (!orthonormalise_against(x, w, ax, &aw)) continue;
     w.push_back(x);
     aw.push_back(ax);
   }
@@ -384,18 +398,7 @@ bool SequenceSolver::form_window_galerkin(Vec u) {
     const std::size_t k = w.size();
     Vec x = window_basis_[k];
     KOLMO_PETSC_CALL(VecCopy(solution, x));
-    PetscReal before = 0, after = 0;
-    KOLMO_PETSC_CALL(VecNorm(x, NORM_2, &before));
-    if (!(before > 0)) continue;
-    for (int pass = 0; pass < 2 && k > 0; ++pass) {
-      const auto kk = static_cast<PetscInt>(k);
-      KOLMO_PETSC_CALL(VecMDot(x, kk, w.data(), c.data()));
-      for (std::size_t i = 0; i < k; ++i) c[i] = -c[i];
-      KOLMO_PETSC_CALL(VecMAXPY(x, kk, c.data(), w.data()));
-    }
-    KOLMO_PETSC_CALL(VecNorm(x, NORM_2, &after));
-    if (!(after > dependence_tolerance * before)) continue;
-    KOLMO_PETSC_CALL(VecScale(x, 1.0 / after));
+    if (!orthonormalise_against(x, w)) continue;
     w.push_back(x);
   }
   if (w.empty()) return false;
@@ -434,18 +437,8 @@ void SequenceSolver::add_to_affine_basis(Vec u) {
   VecHandle x;
   KOLMO_PETSC_CALL(VecDuplicate(u, x.out()));
   KOLMO_PETSC_CALL(VecCopy(u, x));
-  PetscReal before = 0, after = 0;
-  KOLMO_PETSC_CALL(VecNorm(x, NORM_2, &before));
-  if (!(before > 0)) return;
+  if (!orthonormalise_against(x, v)) return;
   std::vector<PetscScalar> c(k + 1);
-  for (int pass = 0; pass < 2 && k > 0; ++pass) {
-    KOLMO_PETSC_CALL(VecMDot(x, static_cast<PetscInt>(k), v.data(), c.data()));
-    for (std::size_t i = 0; i < k; ++i) c[i] = -c[i];
-    KOLMO_PETSC_CALL(VecMAXPY(x, static_cast<PetscInt>(k), c.data(), v.data()));
-  }
-  KOLMO_PETSC_CALL(VecNorm(x, NORM_2, &after));
-  if (!(after > dependence_tolerance * before)) return;
-  KOLMO_PETSC_CALL(VecScale(x, 1.0 / after));
   v.push_back(x);
   const auto count = static_cast<PetscInt>(k + 1);
   auto entry = [&](std::size_t m, std::size_t i, std::size_t j) -> double& { return reduced_[m][i * p + j]; };

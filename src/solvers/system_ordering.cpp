@@ -29,12 +29,22 @@ void check_dimensions(const PointSet& points) {
                          << points[0].size());
 }
 
-// The mean of a non-empty point set of one dimension.
-std::vector<double> centroid_of(const PointSet& points) {
+// The point of a non-empty set farthest from its mean (`farthest`), or nearest to it; the lowest
+// index on ties.
+std::size_t extreme_from_centroid(const PointSet& points, bool farthest) {
   std::vector<double> centroid(points[0].size(), 0.0);
   for (const auto& p : points)
     for (std::size_t j = 0; j < centroid.size(); ++j) centroid[j] += p[j] / static_cast<double>(points.size());
-  return centroid;
+  std::size_t best = 0;
+  double best_distance = squared_distance(points[0], centroid);
+  for (std::size_t i = 1; i < points.size(); ++i) {
+    const double s = squared_distance(points[i], centroid);
+    if (farthest ? s > best_distance : s < best_distance) {
+      best_distance = s;
+      best = i;
+    }
+  }
+  return best;
 }
 
 // A pseudo-random 64-bit value determined by (index, stream, seed) only: the same on every rank
@@ -107,16 +117,7 @@ std::vector<std::size_t> nearest_neighbour_order(const PointSet& points) {
   std::vector<std::size_t> order;
   if (n == 0) return order;
   order.reserve(n);
-  const std::vector<double> centroid = centroid_of(points);
-  std::size_t current = 0;
-  double farthest = -1;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double s = squared_distance(points[i], centroid);
-    if (s > farthest) {
-      farthest = s;
-      current = i;
-    }
-  }
+  std::size_t current = extreme_from_centroid(points, true);
 
   // `remaining` holds the unvisited points; swap-remove keeps it compact, and the scan compares
   // indices on equal distances so that ties go to the lower index whatever the array order.
@@ -149,16 +150,7 @@ std::vector<std::size_t> farthest_point_order(const PointSet& points) {
   std::vector<std::size_t> order;
   if (n == 0) return order;
   order.reserve(n);
-  const std::vector<double> centroid = centroid_of(points);
-  std::size_t current = 0;
-  double nearest = std::numeric_limits<double>::infinity();
-  for (std::size_t i = 0; i < n; ++i) {
-    const double s = squared_distance(points[i], centroid);
-    if (s < nearest) {
-      nearest = s;
-      current = i;
-    }
-  }
+  std::size_t current = extreme_from_centroid(points, false);
   // distance[i]: squared distance of point i to the nearest point taken (-1 once taken).
   std::vector<double> distance(n, std::numeric_limits<double>::infinity());
   for (std::size_t k = 0; k < n; ++k) {
