@@ -14,8 +14,9 @@
 /// judged on cost alone, the projection was switched off at the ninth system and the sequence
 /// ran 1.5x slower than with it). So a window at a loss keeps the guess on while the basis grows
 /// and the guesses get better: by `improving_decades` over the last window judged, or within the
-/// window (second half against first) when it is the first. A projection onto a fixed number of
-/// recent solutions does not grow, and is judged on its balance alone.
+/// window (second half against first) when it is the first. A probe after a pause must pay on its
+/// own. A projection onto a fixed number of recent solutions does not grow, and is judged on its
+/// balance alone.
 ///
 /// It holds no PETSc objects and makes no MPI calls: the caller passes figures that are equal on
 /// every rank, so every rank takes the same decisions.

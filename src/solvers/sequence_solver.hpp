@@ -196,6 +196,8 @@ class SequenceSolver {
     bool early = true;          // also stop once the rate so far is too slow (not only at the cap)
     PetscReal first = 0, last = 0;
     PetscInt iterations = 0, cap = -1;
+    PetscReal reach_factor = 1;  // the iteration at which rnorm <= ttol * reach_factor is `reached`
+    PetscInt reached = -1;       // (-1: not yet): where a solve to the sequence's rtol would stop
     bool stopped = false;
   };
   static PetscErrorCode stale_test(KSP ksp, PetscInt it, PetscReal rnorm, KSPConvergedReason* reason,
@@ -225,11 +227,13 @@ class SequenceSolver {
   void remember_solution(Vec u, bool extend_basis);
   /// guess projection, or auto while its budget lets it form the guess.
   bool projecting() const;
-  /// guess auto: fold a system solved by Krylov iterations into the running estimates. Not collective.
-  void update_estimates(const SequenceStats& stats, double guess_seconds);
-  /// guess auto: charge and credit the system just solved with the projection guess (see the
-  /// file comment). Collective (one reduction).
-  void settle_projection(double guess_seconds, double keep_seconds, double gained, bool accepted);
+  /// guess auto: fold a system solved by Krylov iterations into the running estimates; `reached`:
+  /// the iterations it took to reach rtol_; `from_zero`: it started from a zero guess. Not collective.
+  void update_estimates(const SequenceStats& stats, double guess_seconds, PetscInt reached, bool from_zero);
+  /// guess auto: charge and credit the system just solved with the projection guess, against the
+  /// measured cost of a solve from zero. Collective (one reduction).
+  void settle_projection(double guess_seconds, double keep_seconds, double gained, const SequenceStats* stats,
+                         PetscInt reached);
   /// guess auto: the decades the guess gained over a zero guess: in the energy norm of the error
   /// for Galerkin guesses (u: the solution, guess_copy_ / guess_image_: the guess and its
   /// residual), else (or with u null) in the residual. Collective.
@@ -267,7 +271,7 @@ class SequenceSolver {
   ProjectionBudget budget_;          // guess auto
   VecHandle guess_copy_, guess_image_;  // guess auto, Galerkin: the guess and its residual
   double iteration_seconds_ = 0;     // guess auto, running estimates: seconds per Krylov iteration,
-  double decade_iterations_ = 0;     // iterations per decade of residual reduction,
+  double zero_iterations_ = 0;       // iterations from a zero guess to rtol_ (0: none measured yet),
   double setup_seconds_ = 0;         // and seconds of assembly and preconditioner set-up per system
 
   KSPGuessHandle guess_;           // fischer / pod, driven by hand (declared after ksp_: dies first)
@@ -275,6 +279,7 @@ class SequenceSolver {
   std::vector<VecHandle> window_basis_, window_image_;  // non-affine projection: W and A W
   std::vector<VecHandle> basis_;                        // affine projection: V, orthonormal
   std::vector<std::vector<VecHandle>> images_;          // images_[q][i] = A_q v_i (minimal residual only)
+  std::vector<bool> symmetric_terms_;                   // Galerkin: A_q == A_q^T (empty: not checked)
   std::vector<std::vector<double>> reduced_;            // p x p, row-major: V^T A_q V, or
                                                         // (A_q V)^T (A_r V) at q * Q + r
   std::size_t solved_ = 0;  // systems solved since construction or reset()

@@ -1,7 +1,7 @@
 // The bookkeeping of guess auto on made-up figures: a projection that pays stays on; one that
 // costs more than it saves is paused, probed, and paused twice as long after each failed probe
 // up to the cap; a growing basis whose guesses improve is kept on at a loss, a fixed window is
-// not; a probe that pays restores the guess and the first pause length.
+// not, nor is a probe; a probe that pays restores the guess and the first pause length.
 #include <catch2/catch.hpp>
 
 #include <vector>
@@ -75,6 +75,16 @@ TEST_CASE("a growing basis whose guesses improve is kept on at a loss; a fixed w
   // Improving by less than improving_decades (0.25) per window: no credit.
   ks::ProjectionBudget slow;
   CHECK(run(slow, 16, 2.0, 1.0, true, [](int i) { return 0.01 * i; }) == pattern({{true, 8}, {false, 8}}));
+}
+
+TEST_CASE("a probe at a loss is paused longer even when its guesses beat the window before it",
+          "[solvers][budget]") {
+  // A growing basis, flat over the first window (paused), whose probes then gain two decades more:
+  // they use the whole basis that window built, so that is no sign of a basis still improving.
+  ks::ProjectionBudget budget;
+  const auto with = run(budget, 8 + 8 + 4 + 16 + 4, 2.0, 1.0, true, [](int i) { return i < 8 ? 1.0 : 3.0; });
+  CHECK(with == pattern({{true, 8}, {false, 8}, {true, 4}, {false, 16}, {true, 4}}));
+  CHECK(budget.pauses() == 3);
 }
 
 TEST_CASE("a probe that pays brings the guess back with the first pause length", "[solvers][budget]") {
