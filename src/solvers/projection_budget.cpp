@@ -37,7 +37,8 @@ void ProjectionBudget::record(double cost_seconds, double saved_seconds, double 
     improving = window_mean - last_decades_ >= settings_.improving_decades;
   } else if (investment && decades_.size() >= 2) {
     const auto middle = decades_.begin() + static_cast<std::ptrdiff_t>(decades_.size() / 2);
-    improving = mean(middle, decades_.end()) - mean(decades_.begin(), middle) >= settings_.improving_decades;
+    // The halves' means lie half a window apart.
+    improving = mean(middle, decades_.end()) - mean(decades_.begin(), middle) >= 0.5 * settings_.improving_decades;
   }
   if (balance_ < 0 && !improving) {
     // A probe that fails again waits twice as long: a projection that never pays costs `probe`

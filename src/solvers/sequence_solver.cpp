@@ -67,6 +67,11 @@ bool orthonormalise_against(Vec x, std::vector<Vec>& w, Vec ax = nullptr, std::v
   return true;
 }
 
+// The column-major local block `data` as a rows x columns matrix (rows may be 0 on a rank).
+Eigen::Map<Eigen::MatrixXd> as_matrix(std::vector<PetscScalar>& data, PetscInt rows, std::size_t columns) {
+  return {data.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(columns)};
+}
+
 const std::vector<std::string>& guess_names() {
   static const std::vector<std::string> names = {"zero", "previous", "projection", "fischer", "pod", "auto"};
   return names;
@@ -430,10 +435,7 @@ void SequenceSolver::add_to_affine_basis(Vec u) {
   const auto p = static_cast<std::size_t>(policy_.guess_size);
   const std::size_t k = basis_.size();
   KOLMO_CHECK(k < p, "internal error: the projection basis is full");
-  if (images_.empty()) {
-    images_.resize(terms);
-    reduced_.assign(galerkin_ ? terms : terms * terms, std::vector<double>(p * p, 0.0));
-  }
+  if (reduced_.empty()) reduced_.assign(galerkin_ ? terms : terms * terms, std::vector<double>(p * p, 0.0));
   std::vector<Vec> v;
   for (const auto& b : basis_) v.push_back(b);
   VecHandle x;
@@ -471,24 +473,35 @@ void SequenceSolver::add_to_affine_basis(Vec u) {
       for (std::size_t i = 0; i < k; ++i) entry(q, k, i) = PetscRealPart(c[i]);
     }
   } else {
-    // (A_q v_i)^T (A_r v_k) for all q, r: block (q, r) at q * terms + r, symmetric in the swap.
-    for (std::size_t q = 0; q < terms; ++q) {
-      VecHandle image;
-      KOLMO_PETSC_CALL(VecDuplicate(u, image.out()));
-      KOLMO_PETSC_CALL(MatMult(lhs.matrix(q), x, image));
-      images_[q].push_back(std::move(image));
+    // (A_q v_i)^T (A_r v_k) for all q, r and i <= k: block (q, r) at q * terms + r, symmetric in the
+    // swap. One block product of every image kept with the Q new ones reads each kept image once,
+    // where Q^2 VecMDot calls read it Q times: that matters once the images outgrow the cache.
+    // Eigen multiplies the local rows: the reference BLAS that PETSc and SLEPc link on Debian
+    // (BVDot) reads them Q times again.
+    const auto q_count = static_cast<Eigen::Index>(terms);
+    if (!image_column_) {
+      KOLMO_PETSC_CALL(VecGetLocalSize(u, &image_rows_));
+      images_.resize(static_cast<std::size_t>(image_rows_) * terms * p);
+      KOLMO_PETSC_CALL(VecDuplicate(u, image_column_.out()));
     }
-    for (std::size_t q = 0; q < terms; ++q) {
-      std::vector<Vec> images;
-      for (const auto& image : images_[q]) images.push_back(image);
-      for (std::size_t r = 0; r < terms; ++r) {
-        KOLMO_PETSC_CALL(VecMDot(images_[r][k], count, images.data(), c.data()));
-        for (std::size_t i = 0; i <= k; ++i) {
-          entry(q * terms + r, i, k) = PetscRealPart(c[i]);
-          entry(r * terms + q, k, i) = PetscRealPart(c[i]);
+    const auto images = as_matrix(images_, image_rows_, terms * p);
+    const auto first = static_cast<Eigen::Index>(k) * q_count;
+    for (Eigen::Index q = 0; q < q_count; ++q) {
+      KOLMO_PETSC_CALL(VecPlaceArray(image_column_, images.col(first + q).data()));
+      KOLMO_PETSC_CALL(MatMult(lhs.matrix(static_cast<std::size_t>(q)), x, image_column_));
+      KOLMO_PETSC_CALL(VecResetArray(image_column_));
+    }
+    // Row i Q + q, column r: (A_q v_i)^T A_r v_k.
+    Eigen::MatrixXd products = images.leftCols(first + q_count).transpose() * images.middleCols(first, q_count);
+    MPI_Allreduce(MPI_IN_PLACE, products.data(), static_cast<int>(products.size()), MPI_DOUBLE, MPI_SUM,
+                  problem_.comm());
+    for (std::size_t i = 0; i <= k; ++i)
+      for (std::size_t q = 0; q < terms; ++q)
+        for (std::size_t r = 0; r < terms; ++r) {
+          const double value = products(static_cast<Eigen::Index>(i * terms + q), static_cast<Eigen::Index>(r));
+          entry(q * terms + r, i, k) = value;
+          entry(r * terms + q, k, i) = value;
         }
-      }
-    }
   }
   basis_.push_back(std::move(x));
 }
@@ -514,14 +527,19 @@ bool SequenceSolver::form_affine_projection(Vec u) {
     for (std::size_t i = 0; i < k; ++i) b(static_cast<Eigen::Index>(i)) = PetscRealPart(c[i]);
   } else {
     // Normal equations of min ||f - sum_q theta_q A_q V y||.
-    b.setZero();
-    for (std::size_t q = 0; q < terms; ++q) {
+    for (std::size_t q = 0; q < terms; ++q)
       for (std::size_t r = 0; r < terms; ++r) g += theta_[q] * theta_[r] * block(q * terms + r);
-      std::vector<Vec> images;
-      for (const auto& image : images_[q]) images.push_back(image);
-      KOLMO_PETSC_CALL(VecMDot(rhs_, static_cast<PetscInt>(k), images.data(), c.data()));
-      for (std::size_t i = 0; i < k; ++i) b(static_cast<Eigen::Index>(i)) += theta_[q] * PetscRealPart(c[i]);
-    }
+    const PetscScalar* f = nullptr;
+    KOLMO_PETSC_CALL(VecGetArrayRead(rhs_, &f));
+    const auto columns = static_cast<Eigen::Index>(k * terms);
+    const auto images = as_matrix(images_, image_rows_, terms * p);
+    Eigen::VectorXd dots = images.leftCols(columns).transpose() * Eigen::Map<const Eigen::VectorXd>(f, images.rows());
+    KOLMO_PETSC_CALL(VecRestoreArrayRead(rhs_, &f));
+    MPI_Allreduce(MPI_IN_PLACE, dots.data(), static_cast<int>(dots.size()), MPI_DOUBLE, MPI_SUM, problem_.comm());
+    b.setZero();
+    for (std::size_t i = 0; i < k; ++i)
+      for (std::size_t q = 0; q < terms; ++q)
+        b(static_cast<Eigen::Index>(i)) += theta_[q] * dots(static_cast<Eigen::Index>(i * terms + q));
   }
   const DenseVector y = g.colPivHouseholderQr().solve(b);
   if (!y.allFinite()) return false;
@@ -553,7 +571,6 @@ void SequenceSolver::remember_solution(Vec u, bool extend_basis) {
   if (basis_.size() == static_cast<std::size_t>(policy_.guess_size)) {
     // Full: restart from the latest half of the solutions (u among them).
     basis_.clear();
-    images_.clear();
     reduced_.clear();
     for (const auto& solution : history_) add_to_affine_basis(solution);
   } else {
@@ -843,7 +860,6 @@ std::vector<SequenceStats> SequenceSolver::solve_all(
 void SequenceSolver::reset() {
   history_.clear();
   basis_.clear();
-  images_.clear();
   reduced_.clear();
   solved_ = 0;
   pc_built_ = false;

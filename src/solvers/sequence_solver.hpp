@@ -278,7 +278,9 @@ class SequenceSolver {
   std::deque<VecHandle> history_;  // last solutions, oldest first
   std::vector<VecHandle> window_basis_, window_image_;  // non-affine projection: W and A W
   std::vector<VecHandle> basis_;                        // affine projection: V, orthonormal
-  std::vector<std::vector<VecHandle>> images_;          // images_[q][i] = A_q v_i (minimal residual only)
+  std::vector<PetscScalar> images_;  // minimal residual: this rank's rows of A_q v_i, column i Q + q
+  PetscInt image_rows_ = 0;          // of images_ (column-major), the local size
+  VecHandle image_column_;           // a Vec placed on one column of images_
   std::vector<bool> symmetric_terms_;                   // Galerkin: A_q == A_q^T (empty: not checked)
   std::vector<std::vector<double>> reduced_;            // p x p, row-major: V^T A_q V, or
                                                         // (A_q V)^T (A_r V) at q * Q + r

@@ -72,9 +72,14 @@ TEST_CASE("a growing basis whose guesses improve is kept on at a loss; a fixed w
   // Growing but flat: judged on its balance like the window.
   ks::ProjectionBudget flat;
   CHECK(run(flat, 16, 2.0, 1.0, true, [](int) { return 1.0; }) == pattern({{true, 8}, {false, 8}}));
-  // Improving by less than improving_decades (0.25) per window: no credit.
+  // Improving by less than improving_decades (0.75) per window: no credit.
   ks::ProjectionBudget slow;
   CHECK(run(slow, 16, 2.0, 1.0, true, [](int i) { return 0.01 * i; }) == pattern({{true, 8}, {false, 8}}));
+  // As on advection-diffusion samples: a good first window (its second half 0.48 decades above the
+  // first), then 0.4 decades per window: kept on for the second window, paused after it.
+  ks::ProjectionBudget slowing;
+  const auto advection = [](int i) { return i < 8 ? 0.12 * i : 0.84 + 0.05 * (i - 8); };
+  CHECK(run(slowing, 28, 2.0, 1.0, true, advection) == pattern({{true, 16}, {false, 8}, {true, 4}}));
 }
 
 TEST_CASE("a probe at a loss is paused longer even when its guesses beat the window before it",
