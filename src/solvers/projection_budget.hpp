@@ -18,9 +18,8 @@
 /// pays: on thermal-block samples the guesses gained 0.9 decades per window (within the first
 /// window) and then 1.3 and 3.1, and met the tolerance after 4 windows; on advection-diffusion
 /// samples they gained 0.4-0.5 decades per window, reached 3 decades after 7 windows and never
-/// paid. A probe after a pause must pay on its
-/// own. A projection onto a fixed number of recent solutions does not grow, and is judged on its
-/// balance alone.
+/// paid. A probe after a pause must pay on its own. A projection onto a fixed number of recent
+/// solutions does not grow, and is judged on its balance alone.
 ///
 /// It holds no PETSc objects and makes no MPI calls: the caller passes figures that are equal on
 /// every rank, so every rank takes the same decisions.

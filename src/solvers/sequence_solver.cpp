@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <sstream>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "core/parameter_space.hpp"
@@ -68,6 +69,7 @@ bool orthonormalise_against(Vec x, std::vector<Vec>& w, Vec ax = nullptr, std::v
 }
 
 // The column-major local block `data` as a rows x columns matrix (rows may be 0 on a rank).
+static_assert(std::is_same_v<PetscScalar, double>, "the image block is multiplied as real doubles");
 Eigen::Map<Eigen::MatrixXd> as_matrix(std::vector<PetscScalar>& data, PetscInt rows, std::size_t columns) {
   return {data.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(columns)};
 }
