@@ -18,7 +18,10 @@
 /// pays: on thermal-block samples the guesses gained 0.9 decades per window (within the first
 /// window) and then 1.3 and 3.1, and met the tolerance after 4 windows; on advection-diffusion
 /// samples they gained 0.4-0.5 decades per window, reached 3 decades after 7 windows and never
-/// paid. A probe after a pause must pay on its own. A projection onto a fixed number of recent
+/// paid. A probe after a pause is measured against the best the guesses did before it (over the
+/// last `probe` systems of a window: its guesses use the basis those built up, so only what
+/// changed since counts), by `probe_improving_decades`; a projection kept on at a loss keeps the
+/// pause length it had reached. A projection onto a fixed number of recent
 /// solutions does not grow, and is judged on its balance alone.
 ///
 /// It holds no PETSc objects and makes no MPI calls: the caller passes figures that are equal on
@@ -38,6 +41,11 @@ class ProjectionBudget {
     int first_pause = 8;  ///< systems without the guess after the first failed judgement (>= 1)
     int max_pause = 64;   ///< the longest pause; each failed probe doubles it up to this
     double improving_decades = 0.75;  ///< a window whose guesses get this much better is kept on
+    /// A probe whose guesses beat the best before its pause by this much is kept on. Above
+    /// improving_decades: a probe is a sample of `probe` systems, whose means scatter (measured on
+    /// advection-diffusion samples: probes 0.74-0.80 decades above the best before, and they never
+    /// paid; thermal-block samples in farthest-first order: 1.25-1.33, paying from the next window).
+    double probe_improving_decades = 1.0;
   };
 
   /// @throws kolmo::Exception on a setting below 1 or max_pause < first_pause.
@@ -77,6 +85,7 @@ class ProjectionBudget {
   bool probing_ = false;  // the current window follows a pause
   bool judged_ = false;   // a window has been judged: last_decades_ is its mean gain
   double last_decades_ = 0;
+  double best_tail_ = 0;  // the best mean of the last `probe` gains of a window judged
   std::size_t with_ = 0, without_ = 0, pauses_ = 0;
   double net_ = 0;
 };

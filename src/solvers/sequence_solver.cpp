@@ -70,8 +70,8 @@ bool orthonormalise_against(Vec x, std::vector<Vec>& w, Vec ax = nullptr, std::v
 
 // The column-major local block `data` as a rows x columns matrix (rows may be 0 on a rank).
 static_assert(std::is_same_v<PetscScalar, double>, "the image block is multiplied as real doubles");
-Eigen::Map<Eigen::MatrixXd> as_matrix(std::vector<PetscScalar>& data, PetscInt rows, std::size_t columns) {
-  return {data.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(columns)};
+Eigen::Map<Eigen::MatrixXd> as_matrix(PetscScalar* data, PetscInt rows, std::size_t columns) {
+  return {data, static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(columns)};
 }
 
 const std::vector<std::string>& guess_names() {
@@ -483,10 +483,10 @@ void SequenceSolver::add_to_affine_basis(Vec u) {
     const auto q_count = static_cast<Eigen::Index>(terms);
     if (!image_column_) {
       KOLMO_PETSC_CALL(VecGetLocalSize(u, &image_rows_));
-      images_.resize(static_cast<std::size_t>(image_rows_) * terms * p);
+      images_ = std::make_unique_for_overwrite<PetscScalar[]>(static_cast<std::size_t>(image_rows_) * terms * p);
       KOLMO_PETSC_CALL(VecDuplicate(u, image_column_.out()));
     }
-    const auto images = as_matrix(images_, image_rows_, terms * p);
+    const auto images = as_matrix(images_.get(), image_rows_, terms * p);
     const auto first = static_cast<Eigen::Index>(k) * q_count;
     for (Eigen::Index q = 0; q < q_count; ++q) {
       KOLMO_PETSC_CALL(VecPlaceArray(image_column_, images.col(first + q).data()));
@@ -534,7 +534,7 @@ bool SequenceSolver::form_affine_projection(Vec u) {
     const PetscScalar* f = nullptr;
     KOLMO_PETSC_CALL(VecGetArrayRead(rhs_, &f));
     const auto columns = static_cast<Eigen::Index>(k * terms);
-    const auto images = as_matrix(images_, image_rows_, terms * p);
+    const auto images = as_matrix(images_.get(), image_rows_, terms * p);
     Eigen::VectorXd dots = images.leftCols(columns).transpose() * Eigen::Map<const Eigen::VectorXd>(f, images.rows());
     KOLMO_PETSC_CALL(VecRestoreArrayRead(rhs_, &f));
     MPI_Allreduce(MPI_IN_PLACE, dots.data(), static_cast<int>(dots.size()), MPI_DOUBLE, MPI_SUM, problem_.comm());

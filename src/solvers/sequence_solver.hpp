@@ -36,13 +36,15 @@
 ///   keep PETSc's order (set-up first), as a PETSc user gets them.
 ///   auto: projection while it pays (solvers/projection_budget.hpp). Each system with the guess is
 ///   charged what the guess cost (forming and checking it, adding the solution to the basis, the
-///   extra decades of projection_accuracy) and credited what it saved (the decades it gained
-///   times the iterations per decade and seconds per iteration of the solves, or the whole
-///   set-up and solve when it met the tolerance). Decades are counted in the energy norm of the
-///   error for Galerkin guesses (what CG reduces), in the residual for minimal-residual ones. Every
+///   iterations beyond rtol that projection_accuracy asks for) and credited what it saved (the
+///   iterations to rtol fewer than the running mean of solves from a zero guess, at the measured
+///   seconds per iteration, or the whole set-up and solve when it met the tolerance). Whether the
+///   guesses improve is measured in the decades they gain: in the energy norm of the error for
+///   Galerkin guesses (what CG reduces), in the residual for minimal-residual ones. Every
 ///   8 such systems the balance is judged; a loss (unless an affine basis is still growing and
 ///   its guesses improving) switches the guess off for 8 systems; then 4 systems probe it, and
-///   each failed probe doubles the pause (up to 64). Without the guess a system starts from zero,
+///   each failed probe doubles the pause (up to 64); a probe whose guesses beat the best before
+///   the pause by a decade keeps it on although it loses. Without the guess a system starts from zero,
 ///   is solved to rtol, and its solution is not added to an affine basis. The figures are the
 ///   largest over the ranks, so the ranks agree.
 /// - reuse_pc: never (the preconditioner is built for every system: independent solves); always
@@ -73,6 +75,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -278,7 +281,9 @@ class SequenceSolver {
   std::deque<VecHandle> history_;  // last solutions, oldest first
   std::vector<VecHandle> window_basis_, window_image_;  // non-affine projection: W and A W
   std::vector<VecHandle> basis_;                        // affine projection: V, orthonormal
-  std::vector<PetscScalar> images_;  // minimal residual: this rank's rows of A_q v_i, column i Q + q
+  // Minimal residual: this rank's rows of A_q v_i, column i Q + q. Left uninitialised, so that the
+  // pages of columns never used (guess_size is an upper bound) are never touched.
+  std::unique_ptr<PetscScalar[]> images_;
   PetscInt image_rows_ = 0;          // of images_ (column-major), the local size
   VecHandle image_column_;           // a Vec placed on one column of images_
   std::vector<bool> symmetric_terms_;                   // Galerkin: A_q == A_q^T (empty: not checked)

@@ -1,7 +1,8 @@
 // The bookkeeping of guess auto on made-up figures: a projection that pays stays on; one that
 // costs more than it saves is paused, probed, and paused twice as long after each failed probe
 // up to the cap; a growing basis whose guesses improve is kept on at a loss, a fixed window is
-// not, nor is a probe; a probe that pays restores the guess and the first pause length.
+// not; a probe counts as improving only against the best guesses before its pause; a probe that
+// pays restores the guess and the first pause length.
 #include <catch2/catch.hpp>
 
 #include <vector>
@@ -82,14 +83,36 @@ TEST_CASE("a growing basis whose guesses improve is kept on at a loss; a fixed w
   CHECK(run(slowing, 28, 2.0, 1.0, true, advection) == pattern({{true, 16}, {false, 8}, {true, 4}}));
 }
 
-TEST_CASE("a probe at a loss is paused longer even when its guesses beat the window before it",
+TEST_CASE("a probe is measured against the best guesses before its pause, not the window's mean",
           "[solvers][budget]") {
-  // A growing basis, flat over the first window (paused), whose probes then gain two decades more:
-  // they use the whole basis that window built, so that is no sign of a basis still improving.
+  // A first window whose second half gains 0.3 decades (under the 0.375 bar: paused), then probes
+  // at 1.2: 1.05 above that window's mean, but only 0.9 above its last guesses, which used the
+  // same basis (the bar is 1). As on advection-diffusion samples: paused longer after each probe.
+  ks::ProjectionBudget matching;
+  const auto flat_after = [](int i) { return i < 4 ? 0.0 : i < 8 ? 0.3 : 1.2; };
+  CHECK(run(matching, 8 + 8 + 4 + 16 + 4, 2.0, 1.0, true, flat_after) ==
+        pattern({{true, 8}, {false, 8}, {true, 4}, {false, 16}, {true, 4}}));
+  CHECK(matching.pauses() == 3);
+
+  // Ordered samples whose guesses scatter: 3.5 decades before the pause, then probes at 0.7 and
+  // 2.8. The second probe beats the first by 2.1 decades but not the best before: paused.
+  ks::ProjectionBudget scattered;
+  const auto scatter = [](int i) { return i < 4 ? 0.0 : i < 32 ? 3.5 : i < 36 ? 0.7 : 2.8; };
+  CHECK(run(scattered, 24 + 8 + 4 + 16 + 4, 2.0, 1.0, true, scatter) ==
+        pattern({{true, 24}, {false, 8}, {true, 4}, {false, 16}, {true, 4}}));
+}
+
+TEST_CASE("a probe that improves on the best before its pause keeps the guess on at a loss",
+          "[solvers][budget]") {
+  // As on thermal-block samples in farthest-first order: the first window gains too little
+  // (paused), a probe at 0.5 fails (paused 16), the next at 1.6 beats the best before by 1.1 decades:
+  // the guess stays on although it loses. A flat window at a loss then pauses it for the length
+  // reached (16), not the first (8): a projection kept on only for improving is still on trial.
   ks::ProjectionBudget budget;
-  const auto with = run(budget, 8 + 8 + 4 + 16 + 4, 2.0, 1.0, true, [](int i) { return i < 8 ? 1.0 : 3.0; });
-  CHECK(with == pattern({{true, 8}, {false, 8}, {true, 4}, {false, 16}, {true, 4}}));
-  CHECK(budget.pauses() == 3);
+  const auto farthest = [](int i) { return i < 4 ? 0.0 : i < 8 ? 0.3 : i < 20 ? 0.5 : 1.6; };
+  CHECK(run(budget, 8 + 8 + 4 + 16 + 4 + 8 + 16 + 4, 2.0, 1.0, true, farthest) ==
+        pattern({{true, 8}, {false, 8}, {true, 4}, {false, 16}, {true, 12}, {false, 16}, {true, 4}}));
+  CHECK(budget.pauses() == 4);  // the last probe, at 1.6 again, failed
 }
 
 TEST_CASE("a probe that pays brings the guess back with the first pause length", "[solvers][budget]") {
