@@ -9,7 +9,7 @@
 // assembly of each A(mu) and f(mu), ordering, preconditioner set-up, guesses and iterations.
 //
 //   mpiexec -n 2 bench_sequences [-n 256] [-n3 32] [-systems 16] [-seeds 3] [-guess_size 32]
-//       [-projection_accuracy 1]
+//       [-projection_accuracy 1] [-window 8]
 //       [-problems thermal,darcy,darcy3d,advection,helmholtz] [-kinds iid,ordered,path]
 //       [-methods NAME,NAME,...] [-metric wall|cpu] [-repeat 1] [-csv FILE] [-smoke]
 //
@@ -452,6 +452,9 @@ struct Method {
 int kGuessSize = 32;
 // Kolmo's projection policies solve to rtol times this (-projection_accuracy; solver.sequence key).
 double kProjectionAccuracy = 1.0;
+// Solutions kept by Kolmo's projection on the non-affine (Darcy) problems, at that many
+// matrix-vector products per system (-window).
+int kWindow = 8;
 
 ks::SequencePolicy make_policy(ks::InitialGuess guess, ks::PcReuse reuse, bool recycle,
                                ks::SystemOrder order = ks::SystemOrder::given, int guess_size = kGuessSize) {
@@ -485,7 +488,7 @@ std::vector<Method> methods_for(const Problem& p) {
   // barely change the matrix, so the distance between parameter points misleads.
   const O kolmo_order = p.gaussian ? O::signature : O::nearest;
   // Without an affine form the projection costs guess_size matrix-vector products per system.
-  const int window = p.gaussian ? 8 : kGuessSize;
+  const int window = p.gaussian ? kWindow : kGuessSize;
   if (p.spd) {
     const std::map<std::string, std::string> cg = {{"ksp_norm_type", "unpreconditioned"}};
     const std::map<std::string, std::string> right = {{"ksp_pc_side", "right"}};
@@ -702,6 +705,7 @@ int main(int argc, char** argv) {
     const PetscInt n3 = option_int("-n3", smoke ? 8 : 32);
     const auto systems = static_cast<std::size_t>(option_int("-systems", smoke ? 3 : 16));
     kGuessSize = static_cast<int>(option_int("-guess_size", kGuessSize));
+    kWindow = static_cast<int>(option_int("-window", kWindow));
     PetscReal accuracy = kProjectionAccuracy;
     KOLMO_PETSC_CALL(PetscOptionsGetReal(nullptr, nullptr, "-projection_accuracy", &accuracy, nullptr));
     kProjectionAccuracy = accuracy;
