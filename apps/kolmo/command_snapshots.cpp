@@ -98,10 +98,21 @@ int run_snapshots(MPI_Comm comm, const CommandLine& line) {
     print_root(comm, ", mean %.1f iterations and %.3f s per solve", double(total_iterations) / new_snapshots,
                total_seconds / new_snapshots);
   print_root(comm, "\n");
-  if (!solver.policy().is_default() && new_snapshots > 0)
-    print_root(comm, "sequence: %s; %s KSP, %zu preconditioner build%s\n",
-               solvers::describe(solver.policy()).c_str(), solver.ksp_type().c_str(),
-               solver.pc_builds(), solver.pc_builds() == 1 ? "" : "s");
+  // What the guess did: how often it met the tolerance (nothing set up or solved), and under auto
+  // on how many systems the projection was formed, so that a user can tell whether it paid.
+  const auto guess = solver.policy().guess;
+  const bool kolmo_guess = guess == solvers::InitialGuess::previous || guess == solvers::InitialGuess::projection ||
+                           guess == solvers::InitialGuess::automatic;
+  const auto& budget = solver.projection_budget();
+  if (!solver.policy().is_default() && new_snapshots > 0) {
+    print_root(comm, "sequence: %s; %s KSP, %zu preconditioner build%s", solvers::describe(solver.policy()).c_str(),
+               solver.ksp_type().c_str(), solver.pc_builds(), solver.pc_builds() == 1 ? "" : "s");
+    if (kolmo_guess) print_root(comm, ", %zu guesses met the tolerance", solver.guesses_accepted());
+    if (guess == solvers::InitialGuess::automatic)
+      print_root(comm, ", projection formed for %zu of the %zu systems after the first", budget.systems_with(),
+                 budget.systems_with() + budget.systems_without());
+    print_root(comm, "\n");
+  }
   write_json_report(comm, line,
                     Json::object()
                         .set("file", c.snapshots.file)
@@ -111,6 +122,8 @@ int run_snapshots(MPI_Comm comm, const CommandLine& line) {
                         .set("mean_iterations", new_snapshots ? double(total_iterations) / new_snapshots : 0.0)
                         .set("mean_seconds", new_snapshots ? total_seconds / new_snapshots : 0.0)
                         .set("pc_builds", static_cast<long long>(solver.pc_builds()))
+                        .set("guesses_accepted", static_cast<long long>(solver.guesses_accepted()))
+                        .set("projection_systems", static_cast<long long>(budget.systems_with()))
                         .set("interrupted", interrupted));
   if (interrupted) {
     print_root(comm, "interrupted: run the same command again to resume\n");
