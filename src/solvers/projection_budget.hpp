@@ -21,8 +21,8 @@
 /// paid. A probe after a pause is measured against the best the guesses did before it (over the
 /// last `probe` systems of a window: its guesses use the basis those built up, so only what
 /// changed since counts), by `probe_improving_decades`; a projection kept on at a loss keeps the
-/// pause length it had reached. A projection onto a fixed number of recent
-/// solutions does not grow, and is judged on its balance alone.
+/// pause length it had reached. A projection onto a fixed number of recent solutions does not
+/// grow, and is judged on its balance alone.
 ///
 /// It holds no PETSc objects and makes no MPI calls: the caller passes figures that are equal on
 /// every rank, so every rank takes the same decisions.

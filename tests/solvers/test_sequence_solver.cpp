@@ -311,9 +311,10 @@ TEST_CASE("guess auto keeps a projection that pays, and every rank takes the sam
   // Every system after the first (which has nothing to project on) is either judged or skipped.
   CHECK(budget.systems_with() + budget.systems_without() == seq.points.size() - 1);
   // On 4 parameters the reduced basis soon meets the tolerance (16 of 40 under projection): the
-  // guess pays and is kept.
+  // guess pays and is kept. Kept, not "net_seconds() > 0": that estimate rests on measured times,
+  // which a loaded machine skews (seen under ctest -j2: -0.0005 s with 16 guesses accepted).
   CHECK(solver.guesses_accepted() >= 8);
-  CHECK(budget.net_seconds() > 0);
+  CHECK(budget.pauses() == 0);
   // The decisions rest on figures reduced over the ranks: the same counts everywhere.
   long counts[2] = {static_cast<long>(budget.systems_with()), -static_cast<long>(budget.systems_with())};
   MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_LONG, MPI_MAX, test_comm());
