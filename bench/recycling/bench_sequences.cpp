@@ -526,6 +526,7 @@ std::vector<Method> methods_for(const Problem& p) {
     m.push_back({"Kolmo cg+GAMG auto", false, "cg", "gamg", cg, make_policy(G::automatic, R::never, false, O::given, window)});
     m.push_back({"Kolmo cg+GAMG auto+refresh", false, "cg", "gamg", cg, make_policy(G::automatic, R::refresh, false, O::given, window)});
     m.push_back({"Kolmo cg auto farthest", false, "cg", "hypre", with(cg, hypre), make_policy(G::automatic, R::never, false, O::farthest, window)});
+    m.push_back({"Kolmo cg+GAMG auto farthest", false, "cg", "gamg", cg, make_policy(G::automatic, R::never, false, O::farthest, window)});
     m.push_back({"Kolmo cg+GAMG proj+refresh ordered", false, "cg", "gamg", cg, make_policy(G::projection, R::refresh, false, kolmo_order, window)});
     m.push_back({"Kolmo cg+HMG proj+refresh", false, "cg", "hmg", with(cg, hmg), make_policy(G::projection, R::refresh, false, O::given, window)});
   } else {

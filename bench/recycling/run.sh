@@ -25,7 +25,7 @@ methods="$methods,Kolmo cg proj+reuse ordered,Kolmo cg+GAMG proj,Kolmo cg+GAMG p
 methods="$methods,Kolmo cg+GAMG proj+reuse ordered,Kolmo cg+GAMG proj+refresh"
 methods="$methods,Kolmo cg proj farthest,Kolmo cg+GAMG proj farthest"
 methods="$methods,Kolmo cg+GAMG refresh,Kolmo cg auto,Kolmo cg+GAMG auto,Kolmo cg+GAMG auto+refresh"
-methods="$methods,Kolmo cg auto farthest"
+methods="$methods,Kolmo cg auto farthest,Kolmo cg+GAMG auto farthest"
 # The GMRES methods of the problems (d): every baseline, and Kolmo's policies without gcrodr (it never won).
 nonsymmetric="GMRES+BoomerAMG,GMRES+ILU,GMRES+BoomerAMG reuse,GMRES+ILU reuse,GMRES+BoomerAMG fischer"
 nonsymmetric="$nonsymmetric,GMRES+BoomerAMG pod,DGMRES+BoomerAMG,LGMRES+BoomerAMG,Kolmo gmres proj"
