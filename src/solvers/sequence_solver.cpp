@@ -5,13 +5,10 @@
 #include <petsc/private/kspimpl.h>
 #include <petsc/private/petscimpl.h>
 
-#include <Eigen/Dense>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <sstream>
-#include <type_traits>
 
 #include "core/error.hpp"
 #include "core/parameter_space.hpp"
@@ -23,14 +20,8 @@
 namespace kolmo::solvers {
 namespace {
 
-// A direction of the projection basis whose norm falls below this fraction of its norm before
-// orthogonalisation depends on the others and is dropped.
-constexpr PetscReal dependence_tolerance = 1e-10;
 // A(mu) counts as the affine sum when they agree to this relative tolerance on a test vector.
 constexpr PetscReal affine_tolerance = 1e-12;
-
-using DenseMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using DenseVector = Eigen::VectorXd;
 
 // A value in [-1, 1) determined by the global index only (the same on any number of ranks).
 double probe_value(PetscInt index) {
@@ -39,39 +30,6 @@ double probe_value(PetscInt index) {
   x *= 0x94D049BB133111EBULL;
   x ^= x >> 29;
   return static_cast<double>(x >> 11) / static_cast<double>(1ULL << 52) - 1.0;
-}
-
-// Orthonormalises x against the orthonormal w: in l2, or, with images, in (A x)^T (A y), where
-// ax = A x and aw = A w and the same combination is applied to ax. Two passes of classical
-// Gram-Schmidt, then normalisation. False (x unusable) when x is zero or depends on w: its measured
-// norm fell below dependence_tolerance of what it was. Collective.
-// (Non-const vectors: PETSc 3.18's VecMAXPY takes Vec*.)
-bool orthonormalise_against(Vec x, std::vector<Vec>& w, Vec ax = nullptr, std::vector<Vec>* aw = nullptr) {
-  KOLMO_CHECK(!ax || (aw && aw->size() == w.size()), "internal error: orthonormalise_against without images");
-  const Vec measured = ax ? ax : x;
-  std::vector<Vec>& against = ax ? *aw : w;
-  const auto k = static_cast<PetscInt>(w.size());
-  PetscReal before = 0, after = 0;
-  KOLMO_PETSC_CALL(VecNorm(measured, NORM_2, &before));
-  if (!(before > 0)) return false;
-  std::vector<PetscScalar> c(w.size());
-  for (int pass = 0; pass < 2 && k > 0; ++pass) {
-    KOLMO_PETSC_CALL(VecMDot(measured, k, against.data(), c.data()));
-    for (auto& value : c) value = -value;
-    KOLMO_PETSC_CALL(VecMAXPY(x, k, c.data(), w.data()));
-    if (ax) KOLMO_PETSC_CALL(VecMAXPY(ax, k, c.data(), against.data()));
-  }
-  KOLMO_PETSC_CALL(VecNorm(measured, NORM_2, &after));
-  if (!(after > dependence_tolerance * before)) return false;
-  KOLMO_PETSC_CALL(VecScale(x, 1.0 / after));
-  if (ax) KOLMO_PETSC_CALL(VecScale(ax, 1.0 / after));
-  return true;
-}
-
-// The column-major local block `data` as a rows x columns matrix (rows may be 0 on a rank).
-static_assert(std::is_same_v<PetscScalar, double>, "the image block is multiplied as real doubles");
-Eigen::Map<Eigen::MatrixXd> as_matrix(PetscScalar* data, PetscInt rows, std::size_t columns) {
-  return {data, static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(columns)};
 }
 
 const std::vector<std::string>& guess_names() {
@@ -364,220 +322,17 @@ bool SequenceSolver::refresh_preconditioner() {
   return true;
 }
 
-bool SequenceSolver::form_window_projection(Vec u) {
-  if (history_.empty()) return false;
-  const auto p = static_cast<std::size_t>(policy_.guess_size);
-  while (window_basis_.size() < p) {
-    window_basis_.emplace_back();
-    window_image_.emplace_back();
-    KOLMO_PETSC_CALL(VecDuplicate(rhs_, window_basis_.back().out()));
-    KOLMO_PETSC_CALL(VecDuplicate(rhs_, window_image_.back().out()));
-  }
-  if (galerkin_) return form_window_galerkin(u);
-  // Minimal residual: orthonormalise the last solutions in (A x)^T (A y) (two passes of classical
-  // Gram-Schmidt, carrying A W along); then u = sum_i w_i (A w_i)^T f.
-  std::vector<Vec> w, aw;
-  std::vector<PetscScalar> c(history_.size());
-  for (const auto& solution : history_) {
-    const std::size_t k = w.size();
-    Vec x = window_basis_[k], ax = window_image_[k];
-    KOLMO_PETSC_CALL(VecCopy(solution, x));
-    KOLMO_PETSC_CALL(MatMult(op_, x, ax));
-    if (!orthonormalise_against(x, w, ax, &aw)) continue;
-    w.push_back(x);
-    aw.push_back(ax);
-  }
-  if (w.empty()) return false;
-  const auto k = static_cast<PetscInt>(w.size());
-  KOLMO_PETSC_CALL(VecMDot(rhs_, k, aw.data(), c.data()));
-  KOLMO_PETSC_CALL(VecSet(u, 0.0));
-  KOLMO_PETSC_CALL(VecMAXPY(u, k, c.data(), w.data()));
-  return true;
-}
-
-bool SequenceSolver::form_window_galerkin(Vec u) {
-  // The last solutions of a slowly varying sequence are nearly parallel. Orthonormalising them in
-  // the energy inner product then loses A-orthogonality in the small directions that matter
-  // (measured on a Darcy path: guess residuals scattered over 1e-9 .. 1e-5 once the window was
-  // full). So W is made orthonormal in l2, which keeps its span, and the Galerkin system
-  // (W^T A W) y = W^T f is solved as it is.
-  std::vector<Vec> w;
-  std::vector<PetscScalar> c(history_.size());
-  for (const auto& solution : history_) {
-    const std::size_t k = w.size();
-    Vec x = window_basis_[k];
-    KOLMO_PETSC_CALL(VecCopy(solution, x));
-    if (!orthonormalise_against(x, w)) continue;
-    w.push_back(x);
-  }
-  if (w.empty()) return false;
-  const auto k = static_cast<Eigen::Index>(w.size());
-  DenseMatrix g(k, k);
-  DenseVector b(k);
-  for (Eigen::Index j = 0; j < k; ++j) {
-    Vec image = window_image_[static_cast<std::size_t>(j)];
-    KOLMO_PETSC_CALL(MatMult(op_, w[static_cast<std::size_t>(j)], image));
-    KOLMO_PETSC_CALL(VecMDot(image, static_cast<PetscInt>(k), w.data(), c.data()));
-    for (Eigen::Index i = 0; i < k; ++i) g(i, j) = PetscRealPart(c[static_cast<std::size_t>(i)]);
-  }
-  KOLMO_PETSC_CALL(VecMDot(rhs_, static_cast<PetscInt>(k), w.data(), c.data()));
-  for (Eigen::Index i = 0; i < k; ++i) b(i) = PetscRealPart(c[static_cast<std::size_t>(i)]);
-  const DenseMatrix symmetric = 0.5 * (g + g.transpose());
-  const DenseVector y = symmetric.colPivHouseholderQr().solve(b);
-  if (!y.allFinite()) return false;
-  std::vector<PetscScalar> coefficients(y.data(), y.data() + y.size());
-  KOLMO_PETSC_CALL(VecSet(u, 0.0));
-  KOLMO_PETSC_CALL(VecMAXPY(u, static_cast<PetscInt>(k), coefficients.data(), w.data()));
-  return true;
-}
-
-void SequenceSolver::add_to_affine_basis(Vec u) {
-  const auto& lhs = problem_.lhs();
-  const std::size_t terms = lhs.num_terms();
-  const auto p = static_cast<std::size_t>(policy_.guess_size);
-  const std::size_t k = basis_.size();
-  KOLMO_CHECK(k < p, "internal error: the projection basis is full");
-  if (reduced_.empty()) reduced_.assign(galerkin_ ? terms : terms * terms, std::vector<double>(p * p, 0.0));
-  std::vector<Vec> v;
-  for (const auto& b : basis_) v.push_back(b);
-  VecHandle x;
-  KOLMO_PETSC_CALL(VecDuplicate(u, x.out()));
-  KOLMO_PETSC_CALL(VecCopy(u, x));
-  if (!orthonormalise_against(x, v)) return;
-  std::vector<PetscScalar> c(k + 1);
-  v.push_back(x);
-  const auto count = static_cast<PetscInt>(k + 1);
-  auto entry = [&](std::size_t m, std::size_t i, std::size_t j) -> double& { return reduced_[m][i * p + j]; };
-  if (galerkin_) {
-    // Column k: v_i^T (A_q v_k); row k: v_k^T A_q v_i = (A_q^T v_k)^T v_i, the column again when
-    // A_q is symmetric (diffusion terms: half the products with A_q). Nothing per term is kept, so
-    // the basis costs one vector per solution whatever the number of terms.
-    if (symmetric_terms_.empty()) {
-      for (std::size_t q = 0; q < terms; ++q) {
-        PetscBool symmetric = PETSC_FALSE;
-        KOLMO_PETSC_CALL(MatIsSymmetric(lhs.matrix(q), 0.0, &symmetric));
-        symmetric_terms_.push_back(symmetric == PETSC_TRUE);
-      }
-    }
-    VecHandle image;
-    KOLMO_PETSC_CALL(VecDuplicate(u, image.out()));
-    for (std::size_t q = 0; q < terms; ++q) {
-      KOLMO_PETSC_CALL(MatMult(lhs.matrix(q), x, image));
-      KOLMO_PETSC_CALL(VecMDot(image, count, v.data(), c.data()));
-      for (std::size_t i = 0; i <= k; ++i) entry(q, i, k) = PetscRealPart(c[i]);
-      if (k == 0) continue;
-      if (symmetric_terms_[q]) {
-        for (std::size_t i = 0; i < k; ++i) entry(q, k, i) = PetscRealPart(c[i]);
-        continue;
-      }
-      KOLMO_PETSC_CALL(MatMultTranspose(lhs.matrix(q), x, image));
-      KOLMO_PETSC_CALL(VecMDot(image, static_cast<PetscInt>(k), v.data(), c.data()));
-      for (std::size_t i = 0; i < k; ++i) entry(q, k, i) = PetscRealPart(c[i]);
-    }
-  } else {
-    // (A_q v_i)^T (A_r v_k) for all q, r and i <= k: block (q, r) at q * terms + r, symmetric in the
-    // swap. One block product of every image kept with the Q new ones reads each kept image once,
-    // where Q^2 VecMDot calls read it Q times: that matters once the images outgrow the cache.
-    // Eigen multiplies the local rows: the reference BLAS that PETSc and SLEPc link on Debian
-    // (BVDot) reads them Q times again.
-    const auto q_count = static_cast<Eigen::Index>(terms);
-    if (!image_column_) {
-      KOLMO_PETSC_CALL(VecGetLocalSize(u, &image_rows_));
-      images_ = std::make_unique_for_overwrite<PetscScalar[]>(static_cast<std::size_t>(image_rows_) * terms * p);
-      KOLMO_PETSC_CALL(VecDuplicate(u, image_column_.out()));
-    }
-    const auto images = as_matrix(images_.get(), image_rows_, terms * p);
-    const auto first = static_cast<Eigen::Index>(k) * q_count;
-    for (Eigen::Index q = 0; q < q_count; ++q) {
-      KOLMO_PETSC_CALL(VecPlaceArray(image_column_, images.col(first + q).data()));
-      KOLMO_PETSC_CALL(MatMult(lhs.matrix(static_cast<std::size_t>(q)), x, image_column_));
-      KOLMO_PETSC_CALL(VecResetArray(image_column_));
-    }
-    // Row i Q + q, column r: (A_q v_i)^T A_r v_k.
-    Eigen::MatrixXd products = images.leftCols(first + q_count).transpose() * images.middleCols(first, q_count);
-    MPI_Allreduce(MPI_IN_PLACE, products.data(), static_cast<int>(products.size()), MPI_DOUBLE, MPI_SUM,
-                  problem_.comm());
-    for (std::size_t i = 0; i <= k; ++i)
-      for (std::size_t q = 0; q < terms; ++q)
-        for (std::size_t r = 0; r < terms; ++r) {
-          const double value = products(static_cast<Eigen::Index>(i * terms + q), static_cast<Eigen::Index>(r));
-          entry(q * terms + r, i, k) = value;
-          entry(r * terms + q, k, i) = value;
-        }
-  }
-  basis_.push_back(std::move(x));
-}
-
-bool SequenceSolver::form_affine_projection(Vec u) {
-  const std::size_t k = basis_.size();
-  if (k == 0) return false;
-  const std::size_t terms = theta_.size();
-  const auto p = static_cast<std::size_t>(policy_.guess_size);
-  DenseMatrix g = DenseMatrix::Zero(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k));
-  DenseVector b(static_cast<Eigen::Index>(k));
-  std::vector<PetscScalar> c(k);
-  auto block = [&](std::size_t m) {
-    return Eigen::Map<const DenseMatrix, 0, Eigen::OuterStride<>>(reduced_[m].data(), static_cast<Eigen::Index>(k),
-                                                                   static_cast<Eigen::Index>(k),
-                                                                   Eigen::OuterStride<>(static_cast<Eigen::Index>(p)));
-  };
-  if (galerkin_) {
-    for (std::size_t q = 0; q < terms; ++q) g += theta_[q] * block(q);
-    std::vector<Vec> v;
-    for (const auto& x : basis_) v.push_back(x);
-    KOLMO_PETSC_CALL(VecMDot(rhs_, static_cast<PetscInt>(k), v.data(), c.data()));
-    for (std::size_t i = 0; i < k; ++i) b(static_cast<Eigen::Index>(i)) = PetscRealPart(c[i]);
-  } else {
-    // Normal equations of min ||f - sum_q theta_q A_q V y||.
-    for (std::size_t q = 0; q < terms; ++q)
-      for (std::size_t r = 0; r < terms; ++r) g += theta_[q] * theta_[r] * block(q * terms + r);
-    const PetscScalar* f = nullptr;
-    KOLMO_PETSC_CALL(VecGetArrayRead(rhs_, &f));
-    const auto columns = static_cast<Eigen::Index>(k * terms);
-    const auto images = as_matrix(images_.get(), image_rows_, terms * p);
-    Eigen::VectorXd dots = images.leftCols(columns).transpose() * Eigen::Map<const Eigen::VectorXd>(f, images.rows());
-    KOLMO_PETSC_CALL(VecRestoreArrayRead(rhs_, &f));
-    MPI_Allreduce(MPI_IN_PLACE, dots.data(), static_cast<int>(dots.size()), MPI_DOUBLE, MPI_SUM, problem_.comm());
-    b.setZero();
-    for (std::size_t i = 0; i < k; ++i)
-      for (std::size_t q = 0; q < terms; ++q)
-        b(static_cast<Eigen::Index>(i)) += theta_[q] * dots(static_cast<Eigen::Index>(i * terms + q));
-  }
-  const DenseVector y = g.colPivHouseholderQr().solve(b);
-  if (!y.allFinite()) return false;
-  std::vector<Vec> v;
-  for (const auto& x : basis_) v.push_back(x);
-  std::vector<PetscScalar> coefficients(y.data(), y.data() + y.size());
-  KOLMO_PETSC_CALL(VecSet(u, 0.0));
-  KOLMO_PETSC_CALL(VecMAXPY(u, static_cast<PetscInt>(k), coefficients.data(), v.data()));
-  return true;
-}
-
 void SequenceSolver::remember_solution(Vec u, bool extend_basis) {
-  std::size_t keep = 0;
-  if (policy_.guess == InitialGuess::previous) keep = 1;
-  if (policy_.guess == InitialGuess::projection || policy_.guess == InitialGuess::automatic)
-    keep = affine_ == 1 ? std::max<std::size_t>(1, static_cast<std::size_t>(policy_.guess_size) / 2)
-                        : static_cast<std::size_t>(policy_.guess_size);
-  if (keep == 0) return;
-  VecHandle copy;
-  if (history_.size() >= keep) {
-    copy = std::move(history_.front());  // reuse the oldest vector's storage
-    history_.pop_front();
-  } else {
-    KOLMO_PETSC_CALL(VecDuplicate(u, copy.out()));
+  if (policy_.guess == InitialGuess::previous) {
+    if (!previous_) KOLMO_PETSC_CALL(VecDuplicate(u, previous_.out()));
+    KOLMO_PETSC_CALL(VecCopy(u, previous_));
+    return;
   }
-  KOLMO_PETSC_CALL(VecCopy(u, copy));
-  history_.push_back(std::move(copy));
-  if (!extend_basis || affine_ != 1) return;
-  if (basis_.size() == static_cast<std::size_t>(policy_.guess_size)) {
-    // Full: restart from the latest half of the solutions (u among them).
-    basis_.clear();
-    reduced_.clear();
-    for (const auto& solution : history_) add_to_affine_basis(solution);
-  } else {
-    add_to_affine_basis(u);
-  }
+  if (policy_.guess != InitialGuess::projection && policy_.guess != InitialGuess::automatic) return;
+  // The first system has been assembled by now, so affine_ is known.
+  if (!projection_)
+    projection_.emplace(problem_.lhs(), static_cast<std::size_t>(policy_.guess_size), affine_ == 1, galerkin_);
+  projection_->remember(u, extend_basis);
 }
 
 void SequenceSolver::set_matrix_free_operator() {
@@ -595,11 +350,11 @@ void SequenceSolver::set_matrix_free_operator() {
 }
 
 bool SequenceSolver::form_kolmo_guess(Vec u) {
-  if (policy_.guess == InitialGuess::previous && !history_.empty()) {
-    KOLMO_PETSC_CALL(VecCopy(history_.back(), u));
+  if (policy_.guess == InitialGuess::previous && previous_) {
+    KOLMO_PETSC_CALL(VecCopy(previous_, u));
     return true;
   }
-  if (projecting()) return affine_ == 1 ? form_affine_projection(u) : form_window_projection(u);
+  if (projecting() && projection_) return projection_->form(rhs_, op_, theta_, u);
   return false;
 }
 
@@ -686,7 +441,7 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
   const bool early_guess = policy_.guess == InitialGuess::previous || projection;
   double guess_seconds = 0;
   PetscReal guess_residual = -1;  // of the guess formed by Kolmo (-1: none)
-  if (early_guess && (!history_.empty() || !basis_.empty())) {
+  if (early_guess && (previous_ || (projection_ && !projection_->empty()))) {
     if (affine_ == 1 && policy_.matrix_free) {
       set_matrix_free_operator();
       composite_current = true;
@@ -860,9 +615,8 @@ std::vector<SequenceStats> SequenceSolver::solve_all(
 }
 
 void SequenceSolver::reset() {
-  history_.clear();
-  basis_.clear();
-  reduced_.clear();
+  previous_.reset();
+  projection_.reset();
   solved_ = 0;
   pc_built_ = false;
   base_rate_ = 0;

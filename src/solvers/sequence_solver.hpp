@@ -14,12 +14,9 @@
 ///   minimal residual otherwise); fischer | pod (PETSc's KSPGuess types with guess_size vectors, set up, formed and
 ///   updated with PETSc's own calls around KSPSolve).
 ///   projection on an affine problem (A(mu) = sum_q theta_q(mu) A_q, verified on the first system)
-///   keeps an orthonormal basis V of up to guess_size solutions with the reduced matrices
-///   V^T A_q V (or (A_q V)^T (A_r V)), as a reduced-basis method does, so a guess costs guess_size
-///   inner products and a small dense solve; when V is full it restarts from the latest half of the
-///   solutions. On other problems it projects onto the last guess_size solutions, with guess_size
-///   matrix-vector products per system (Galerkin: W orthonormal in l2 and the small system
-///   W^T A W y = W^T f solved as it is; minimal residual: W orthonormalised in (A x)^T (A y)).
+///   is a reduced basis of up to guess_size solutions (a guess costs guess_size inner products and a
+///   small dense solve); on other problems a projection onto the last guess_size solutions (guess_size
+///   matrix-vector products per system); see solvers/projection_guess.hpp.
 ///   PETSc resets a KSPGuess whenever the matrix changes unless the preconditioner is being
 ///   reused, so fischer and pod only carry history across systems that reuse it; their bases are
 ///   then orthonormalised with the matrices of earlier systems, which can make the guess far worse
@@ -73,9 +70,8 @@
 #include <petscksp.h>
 
 #include <cstddef>
-#include <deque>
 #include <functional>
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +79,7 @@
 #include "core/petsc_handle.hpp"
 #include "operators/parametrized_problem.hpp"
 #include "solvers/projection_budget.hpp"
+#include "solvers/projection_guess.hpp"
 #include "solvers/system_ordering.hpp"
 #include "solvers/truth_solver.hpp"
 
@@ -217,15 +214,6 @@ class SequenceSolver {
   /// Form PETSc's fischer/pod guess in u (zero when it has none, or when its residual is not
   /// smaller than f's: the guess is then worse than none); true if u is nonzero. Collective.
   bool form_petsc_guess(Vec u);
-  /// u = the projection of the solution of A u = rhs_ onto the last solutions (non-affine
-  /// problems); false if there are none. Collective.
-  bool form_window_projection(Vec u);
-  /// The Galerkin case of form_window_projection. Collective.
-  bool form_window_galerkin(Vec u);
-  /// u = V y from the reduced system of the current theta; false if V is empty. Collective.
-  bool form_affine_projection(Vec u);
-  /// Append the component of u orthogonal to V, with its reduced rows and columns. Collective.
-  void add_to_affine_basis(Vec u);
   /// Keep u for later guesses; `extend_basis`: also add it to an affine projection basis. Collective.
   void remember_solution(Vec u, bool extend_basis);
   /// guess projection, or auto while its budget lets it form the guess.
@@ -278,17 +266,8 @@ class SequenceSolver {
   double setup_seconds_ = 0;         // and seconds of assembly and preconditioner set-up per system
 
   KSPGuessHandle guess_;           // fischer / pod, driven by hand (declared after ksp_: dies first)
-  std::deque<VecHandle> history_;  // last solutions, oldest first
-  std::vector<VecHandle> window_basis_, window_image_;  // non-affine projection: W and A W
-  std::vector<VecHandle> basis_;                        // affine projection: V, orthonormal
-  // Minimal residual: this rank's rows of A_q v_i, column i Q + q. Left uninitialised, so that the
-  // pages of columns never used (guess_size is an upper bound) are never touched.
-  std::unique_ptr<PetscScalar[]> images_;
-  PetscInt image_rows_ = 0;          // of images_ (column-major), the local size
-  VecHandle image_column_;           // a Vec placed on one column of images_
-  std::vector<bool> symmetric_terms_;                   // Galerkin: A_q == A_q^T (empty: not checked)
-  std::vector<std::vector<double>> reduced_;            // p x p, row-major: V^T A_q V, or
-                                                        // (A_q V)^T (A_r V) at q * Q + r
+  VecHandle previous_;                      // guess previous: the last solution
+  std::optional<ProjectionGuess> projection_;  // guess projection / auto: created by the first solution kept
   std::size_t solved_ = 0;  // systems solved since construction or reset()
   bool pc_built_ = false;
   std::size_t pc_builds_ = 0;
