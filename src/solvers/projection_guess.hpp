@@ -37,8 +37,11 @@ class ProjectionGuess {
   /// @throws kolmo::Exception when size is 0. Not collective.
   ProjectionGuess(const operators::AffineOperator& lhs, std::size_t size, bool affine, bool galerkin);
 
+  /// The vectors projected onto: the affine basis (solutions depending on it are dropped), or the
+  /// solutions in the window.
+  std::size_t dimension() const noexcept { return affine_ ? basis_.size() : solutions_.size(); }
   /// Whether there is nothing to project onto yet.
-  bool empty() const noexcept { return affine_ ? basis_.empty() : solutions_.empty(); }
+  bool empty() const noexcept { return dimension() == 0; }
   bool affine() const noexcept { return affine_; }
 
   /// u = the guess for A u = rhs, where A = sum_q theta_q A_q (affine: `theta`) or `op` (window).
