@@ -102,25 +102,37 @@ const std::vector<Mode> modes = {{true, true, "affine, Galerkin"},
                                  {false, true, "window, Galerkin"},
                                  {false, false, "window, minimal residual"}};
 
+// A parametrized operator at one parameter value (theta: the Laplacian's and the diagonal's
+// coefficients; the convection term, when not Galerkin, gets 1.5), and `count` vectors standing for
+// the solutions kept (pseudo-random: the projection does not care where they come from). Collective.
+struct Kept {
+  Kept(bool galerkin, std::vector<double> coefficients, unsigned first_seed, unsigned count)
+      : lhs(make_terms(!galerkin)), theta(std::move(coefficients)) {
+    if (!galerkin) theta.push_back(1.5);
+    a = assemble(lhs, theta);
+    for (unsigned seed = first_seed; seed < first_seed + count; ++seed) v.push_back(kt::random_vector(a, seed));
+  }
+  ko::AffineOperator lhs;
+  std::vector<double> theta;
+  kolmo::MatHandle a;
+  std::vector<kolmo::VecHandle> v;
+};
+
 }  // namespace
 
 TEST_CASE("a projection guess reproduces a vector in the span of the solutions kept", "[solvers][projection]") {
   for (const Mode& mode : modes) {
     SECTION(mode.name) {
-      const auto lhs = make_terms(!mode.galerkin);
-      const std::vector<double> theta = mode.galerkin ? std::vector<double>{0.7, 2.0} : std::vector<double>{0.7, 2.0, 1.5};
-      const auto a = assemble(lhs, theta);
-      std::vector<kolmo::VecHandle> kept;
-      for (unsigned seed = 1; seed <= 3; ++seed) kept.push_back(kt::random_vector(a, seed));
-      ks::ProjectionGuess guess(lhs, 8, mode.affine, mode.galerkin);
+      const Kept kept(mode.galerkin, {0.7, 2.0}, 1, 3);
+      ks::ProjectionGuess guess(kept.lhs, 8, mode.affine, mode.galerkin);
       CHECK(guess.empty());
-      for (const auto& v : kept) guess.remember(v, true);
+      for (const auto& v : kept.v) guess.remember(v, true);
       CHECK_FALSE(guess.empty());
-      const auto x = combine({kept[0], kept[1], kept[2]}, {0.3, -0.7, 0.2});
-      const auto rhs = apply(a, x);
+      const auto x = combine({kept.v[0], kept.v[1], kept.v[2]}, {0.3, -0.7, 0.2});
+      const auto rhs = apply(kept.a, x);
       kolmo::VecHandle u;
       KOLMO_PETSC_CALL(VecDuplicate(x, u.out()));
-      REQUIRE(guess.form(rhs, a, theta, u));
+      REQUIRE(guess.form(rhs, kept.a, kept.theta, u));
       CHECK(kt::relative_difference(u, x) < 1e-9);
     }
   }
@@ -129,24 +141,21 @@ TEST_CASE("a projection guess reproduces a vector in the span of the solutions k
 TEST_CASE("a projection guess satisfies the optimality conditions of its projection", "[solvers][projection]") {
   for (const Mode& mode : modes) {
     SECTION(mode.name) {
-      const auto lhs = make_terms(!mode.galerkin);
-      const std::vector<double> theta = mode.galerkin ? std::vector<double>{1.3, 0.5} : std::vector<double>{1.3, 0.5, 2.5};
-      const auto a = assemble(lhs, theta);
-      std::vector<kolmo::VecHandle> kept;
-      for (unsigned seed = 11; seed <= 15; ++seed) kept.push_back(kt::random_vector(a, seed));
-      ks::ProjectionGuess guess(lhs, 8, mode.affine, mode.galerkin);
-      for (const auto& v : kept) guess.remember(v, true);
+      const Kept kept(mode.galerkin, {1.3, 0.5}, 11, 5);
+      const Mat a = kept.a;
+      ks::ProjectionGuess guess(kept.lhs, 8, mode.affine, mode.galerkin);
+      for (const auto& v : kept.v) guess.remember(v, true);
       const auto rhs = kt::random_vector(a, 99);  // not in the span's image
       kolmo::VecHandle u, r;
       KOLMO_PETSC_CALL(VecDuplicate(rhs, u.out()));
-      REQUIRE(guess.form(rhs, a, theta, u));
+      REQUIRE(guess.form(rhs, a, kept.theta, u));
       KOLMO_PETSC_CALL(VecDuplicate(rhs, r.out()));
       KOLMO_PETSC_CALL(MatMult(a, u, r));
       KOLMO_PETSC_CALL(VecAYPX(r, -1.0, rhs));
       // Galerkin: f - A u orthogonal to every v_i. Minimal residual: orthogonal to every A v_i.
       // (The other condition fails by far: the residual is not small.)
       bool optimal = true, other = true;
-      for (const auto& v : kept) {
+      for (const auto& v : kept.v) {
         const auto image = apply(a, v);
         const double own = mode.galerkin ? cosine(r, v) : cosine(r, image);
         const double theirs = mode.galerkin ? cosine(r, image) : cosine(r, v);
