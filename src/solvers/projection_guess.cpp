@@ -156,8 +156,7 @@ bool ProjectionGuess::form_window_galerkin(Vec rhs, Mat op, Vec u) {
 }
 
 void ProjectionGuess::add_to_basis(Vec u) {
-  const auto& lhs = lhs_;
-  const std::size_t terms = lhs.num_terms();
+  const std::size_t terms = lhs_.num_terms();
   const std::size_t p = size_;
   const std::size_t k = basis_.size();
   KOLMO_CHECK(k < p, "internal error: the projection basis is full");
@@ -179,14 +178,14 @@ void ProjectionGuess::add_to_basis(Vec u) {
     if (symmetric_terms_.empty()) {
       for (std::size_t q = 0; q < terms; ++q) {
         PetscBool symmetric = PETSC_FALSE;
-        KOLMO_PETSC_CALL(MatIsSymmetric(lhs.matrix(q), 0.0, &symmetric));
+        KOLMO_PETSC_CALL(MatIsSymmetric(lhs_.matrix(q), 0.0, &symmetric));
         symmetric_terms_.push_back(symmetric == PETSC_TRUE);
       }
     }
     VecHandle image;
     KOLMO_PETSC_CALL(VecDuplicate(u, image.out()));
     for (std::size_t q = 0; q < terms; ++q) {
-      KOLMO_PETSC_CALL(MatMult(lhs.matrix(q), x, image));
+      KOLMO_PETSC_CALL(MatMult(lhs_.matrix(q), x, image));
       KOLMO_PETSC_CALL(VecMDot(image, count, v.data(), c.data()));
       for (std::size_t i = 0; i <= k; ++i) entry(q, i, k) = PetscRealPart(c[i]);
       if (k == 0) continue;
@@ -194,7 +193,7 @@ void ProjectionGuess::add_to_basis(Vec u) {
         for (std::size_t i = 0; i < k; ++i) entry(q, k, i) = PetscRealPart(c[i]);
         continue;
       }
-      KOLMO_PETSC_CALL(MatMultTranspose(lhs.matrix(q), x, image));
+      KOLMO_PETSC_CALL(MatMultTranspose(lhs_.matrix(q), x, image));
       KOLMO_PETSC_CALL(VecMDot(image, static_cast<PetscInt>(k), v.data(), c.data()));
       for (std::size_t i = 0; i < k; ++i) entry(q, k, i) = PetscRealPart(c[i]);
     }
@@ -215,7 +214,7 @@ void ProjectionGuess::add_to_basis(Vec u) {
     const auto first = static_cast<Eigen::Index>(k) * q_count;
     for (Eigen::Index q = 0; q < q_count; ++q) {
       KOLMO_PETSC_CALL(VecPlaceArray(image_column_, images.col(first + q).data()));
-      KOLMO_PETSC_CALL(MatMult(lhs.matrix(static_cast<std::size_t>(q)), x, image_column_));
+      KOLMO_PETSC_CALL(MatMult(lhs_.matrix(static_cast<std::size_t>(q)), x, image_column_));
       KOLMO_PETSC_CALL(VecResetArray(image_column_));
     }
     // Row i Q + q, column r: (A_q v_i)^T A_r v_k.
