@@ -83,12 +83,6 @@ void ProjectionGuess::remember(Vec u, bool extend_basis) {
   }
 }
 
-void ProjectionGuess::clear() {
-  solutions_.clear();
-  basis_.clear();
-  reduced_.clear();
-}
-
 bool ProjectionGuess::form_window(Vec rhs, Mat op, Vec u) {
   if (solutions_.empty()) return false;
   while (window_basis_.size() < size_) {

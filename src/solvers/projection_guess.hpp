@@ -42,7 +42,6 @@ class ProjectionGuess {
   std::size_t dimension() const noexcept { return affine_ ? basis_.size() : solutions_.size(); }
   /// Whether there is nothing to project onto yet.
   bool empty() const noexcept { return dimension() == 0; }
-  bool affine() const noexcept { return affine_; }
 
   /// u = the guess for A u = rhs, where A = sum_q theta_q A_q (affine: `theta`) or `op` (window).
   /// Returns false, leaving u unspecified, when there is no guess: nothing kept, or every solution
@@ -53,9 +52,6 @@ class ProjectionGuess {
   /// basis (a window always keeps it; an affine basis otherwise only keeps it for a restart).
   /// Collective.
   void remember(Vec u, bool extend_basis);
-
-  /// Forget every solution kept. Not collective.
-  void clear();
 
  private:
   bool form_window(Vec rhs, Mat op, Vec u);
