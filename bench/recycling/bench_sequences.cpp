@@ -575,6 +575,7 @@ struct Result {
   long n_build = 0, n_refresh = 0, n_kept = 0;
   std::size_t accepted = 0;  // systems whose guess met the tolerance (nothing set up or solved)
   std::size_t projected = 0, unprojected = 0;  // guess auto: systems with / without the projection
+  double budget_net = 0;  // guess auto: the budget's estimate of the seconds the projection saved, net
   double worst_residual = 0;
   std::string failure;
   void add(const Result& r) {
@@ -594,6 +595,7 @@ struct Result {
     accepted += r.accepted;
     projected += r.projected;
     unprojected += r.unprojected;
+    budget_net += r.budget_net;
     worst_residual = std::max(worst_residual, r.worst_residual);
     if (failure.empty()) failure = r.failure;
   }
@@ -640,6 +642,7 @@ Result run_method(const Problem& p, const Method& m, std::size_t index, const st
     r.accepted = solver.guesses_accepted();
     r.projected = solver.projection_budget().systems_with();
     r.unprojected = solver.projection_budget().systems_without();
+    r.budget_net = solver.projection_budget().net_seconds();
     // The solve times are rank 0's; every rank reports the same split.
     MPI_Bcast(&r.solve, 1, MPI_DOUBLE, 0, comm);
     r.setup = r.total - r.solve;
@@ -809,7 +812,9 @@ int main(int argc, char** argv) {
                         " guess accepted for %zu",
                         methods[k].name.c_str(), ms(r.setup_build, r.n_build), r.n_build, ms(r.setup_refresh, r.n_refresh),
                         r.n_refresh, ms(r.setup_kept, r.n_kept), r.n_kept, r.accepted);
-            if (automatic) std::printf("; projection judged on %zu, off for %zu", r.projected, r.unprojected);
+            if (automatic)
+              std::printf("; projection judged on %zu, off for %zu, estimated to save %.1f ms net", r.projected,
+                          r.unprojected, 1e3 * r.budget_net);
             std::printf("\n");
           }
         }
