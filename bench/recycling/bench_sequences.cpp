@@ -573,6 +573,7 @@ struct Result {
   // refresh, kept preconditioner; and the counts.
   double setup_build = 0, setup_refresh = 0, setup_kept = 0;
   long n_build = 0, n_refresh = 0, n_kept = 0;
+  long n_matrix_free = 0;  // systems whose affine operator was applied as the sum of its terms
   std::size_t accepted = 0;  // systems whose guess met the tolerance (nothing set up or solved)
   std::size_t projected = 0, unprojected = 0;  // guess auto: systems with / without the projection
   double budget_net = 0;  // guess auto: the budget's estimate of the seconds the projection saved, net
@@ -592,6 +593,7 @@ struct Result {
     n_build += r.n_build;
     n_refresh += r.n_refresh;
     n_kept += r.n_kept;
+    n_matrix_free += r.n_matrix_free;
     accepted += r.accepted;
     projected += r.projected;
     unprojected += r.unprojected;
@@ -626,6 +628,7 @@ Result run_method(const Problem& p, const Method& m, std::size_t index, const st
       r.solve += s.solve_seconds;
       r.iterations += s.iterations;
       r.worst_residual = std::max(r.worst_residual, s.relative_residual);
+      if (s.matrix_free) ++r.n_matrix_free;
       if (s.pc_refreshed && !s.pc_rebuilt) {
         r.setup_refresh += s.setup_seconds;
         ++r.n_refresh;
@@ -809,9 +812,9 @@ int main(int argc, char** argv) {
               continue;
             auto ms = [](double seconds, long count) { return count > 0 ? 1e3 * seconds / static_cast<double>(count) : 0.0; };
             std::printf("  %-32s set-up per system: full build %.1f ms (%ld), refresh %.1f ms (%ld), kept %.1f ms (%ld);"
-                        " guess accepted for %zu",
+                        " guess accepted for %zu; A(mu) not assembled for %ld",
                         methods[k].name.c_str(), ms(r.setup_build, r.n_build), r.n_build, ms(r.setup_refresh, r.n_refresh),
-                        r.n_refresh, ms(r.setup_kept, r.n_kept), r.n_kept, r.accepted);
+                        r.n_refresh, ms(r.setup_kept, r.n_kept), r.n_kept, r.accepted, r.n_matrix_free);
             if (automatic)
               std::printf("; projection judged on %zu, off for %zu, estimated to save %.1f ms net", r.projected,
                           r.unprojected, 1e3 * r.budget_net);

@@ -34,8 +34,9 @@
 ///   auto: projection while it pays (solvers/projection_budget.hpp). Each system with the guess is
 ///   charged what the guess cost (forming and checking it, adding the solution to the basis, the
 ///   iterations beyond rtol that projection_accuracy asks for) and credited what it saved (the
-///   iterations to rtol fewer than the running mean of solves from a zero guess, at the measured
-///   seconds per iteration, or the whole set-up and solve when it met the tolerance). Whether the
+///   iterations to rtol fewer than the running mean of solves from a zero guess, but no more than
+///   the solve's own rate puts on the decades the guess gained, at the measured seconds per
+///   iteration; or the whole set-up and solve when it met the tolerance). Whether the
 ///   guesses improve is measured in the decades they gain: in the energy norm of the error for
 ///   Galerkin guesses (what CG reduces), in the residual for minimal-residual ones. Every
 ///   8 such systems the balance is judged; a loss (unless an affine basis is still growing and
@@ -51,8 +52,12 @@
 ///   a kept preconditioner is stopped once it has spent rebuild_factor times the reference rate on
 ///   the decades it must gain, or earlier once its rate so far is that much slower (after 3
 ///   iterations, with 2 iterations of slack), the preconditioner is rebuilt for its matrix, and the
-///   solve goes on from the iterate it reached. While the preconditioner is kept, an affine operator is applied
-///   matrix-free as sum_q theta_q A_q (MATCOMPOSITE) and A(mu) is assembled only for a rebuild.
+///   solve goes on from the iterate it reached. While the preconditioner is kept, an affine
+///   operator is applied matrix-free as sum_q theta_q A_q (MATCOMPOSITE), and A(mu) is assembled
+///   only for a rebuild, if the assembly takes longer than the products make dearer: the extra
+///   cost of one product is measured once, times the running mean of products per kept system
+///   (terms supported on subdomains add little to a product; terms over the whole stencil, as
+///   advection-diffusion's three, multiply it).
 ///   refresh: A(mu) is assembled for every system and the preconditioner's numerics follow it while
 ///   its structure is kept: for PCGAMG (PCGAMGSetReuseInterpolation) and PCHMG
 ///   (PCHMGSetReuseInterpolation, e.g. BoomerAMG's interpolation with -pc_hmg_inner_pc_type hypre)
@@ -108,7 +113,8 @@ struct SequencePolicy {
   /// guesses to meet rtol.
   double projection_accuracy = 1.0;
   /// While the preconditioner is kept, apply an affine operator matrix-free instead of assembling
-  /// A(mu) (not a case-file key: benchmarks turn it off to measure plain PETSc reuse).
+  /// A(mu), where that is measured to be cheaper (not a case-file key: benchmarks turn it off to
+  /// measure plain PETSc reuse).
   bool matrix_free = true;
   /// True iff every policy is the default (independent solves in sample order).
   bool is_default() const;
@@ -126,6 +132,7 @@ std::string describe(const SequencePolicy& policy);
 struct SequenceStats : SolveStats {
   bool pc_rebuilt = false;   ///< the preconditioner was built (fully) for this system's matrix
   bool pc_refreshed = false; ///< refresh: its coarse operators were recomputed for this matrix
+  bool matrix_free = false;  ///< the operator was applied as the sum of its terms, A(mu) not assembled
   std::size_t position = 0;  ///< the system's place in the solve order (0 first)
 };
 
@@ -206,6 +213,12 @@ class SequenceSolver {
   void configure_petsc_guess();
   /// op_ = sum_q theta_q A_q (MATCOMPOSITE) with the current theta_. Collective.
   void set_matrix_free_operator();
+  /// Whether a kept system should apply an affine operator as the sum of its terms rather than
+  /// assemble A(mu): the measured assembly time against the products it would make dearer.
+  /// Collective.
+  bool matrix_free_pays();
+  /// Fold a kept system's operator products into kept_products_. Not collective.
+  void count_kept_products(double products);
   /// Form the previous / projection guess in u; false if there is none. Collective.
   bool form_kolmo_guess(Vec u);
   /// ||f - op_ u|| / ||f|| (the absolute norm when f = 0); the residual is left in residual_ and
@@ -250,6 +263,9 @@ class SequenceSolver {
   MatHandle matrix_;     // the assembled A(mu) of the last assembly: the preconditioner's matrix
   MatHandle composite_;  // sum_q theta_q A_q, the operator while the preconditioner is kept
   Mat op_ = nullptr;     // the operator of the current system (matrix_ or composite_)
+  double assemble_seconds_ = 0;          // the last assembly of A(mu), the first one excepted
+  double composite_extra_seconds_ = -1;  // a product with composite_ less one with matrix_ (-1: not measured)
+  double kept_products_ = 0;             // running mean of operator products per kept system
   VecHandle rhs_, residual_;
   PetscReal rtol_ = 0, atol_ = 0, dtol_ = 0;
   PetscReal solve_rtol_ = 0;  // the KSP's rtol: rtol_, tightened under guess projection
