@@ -53,11 +53,13 @@
 ///   the decades it must gain, or earlier once its rate so far is that much slower (after 3
 ///   iterations, with 2 iterations of slack), the preconditioner is rebuilt for its matrix, and the
 ///   solve goes on from the iterate it reached. While the preconditioner is kept, an affine
-///   operator is applied matrix-free as sum_q theta_q A_q (MATCOMPOSITE), and A(mu) is assembled
-///   only for a rebuild, if the assembly takes longer than the products make dearer: the extra
-///   cost of one product is measured once, times the running mean of products per kept system
-///   (terms supported on subdomains add little to a product; terms over the whole stencil, as
-///   advection-diffusion's three, multiply it).
+///   operator is applied matrix-free as sum_q theta_q A_q (MATCOMPOSITE) instead of assembling
+///   A(mu) when assembling takes longer than what the sum adds to the system's products: the extra
+///   cost of one product is measured once per sequence, times the running mean of products per
+///   kept system. Measured: terms over the whole stencil (advection-diffusion's three) make each
+///   product three times dearer, and even the thermal block's four terms on subdomains cost more
+///   than its assembly over a solve, so both assemble the systems they solve; late in a sequence,
+///   when most guesses meet the tolerance, one product with the sum checks them.
 ///   refresh: A(mu) is assembled for every system and the preconditioner's numerics follow it while
 ///   its structure is kept: for PCGAMG (PCGAMGSetReuseInterpolation) and PCHMG
 ///   (PCHMGSetReuseInterpolation, e.g. BoomerAMG's interpolation with -pc_hmg_inner_pc_type hypre)
