@@ -531,8 +531,8 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
   }
 
   // While the preconditioner is kept, an affine operator need not be assembled (a refresh needs
-  // the new matrix).
-  const bool matrix_free = !build && !refresh && (composite_current || matrix_free_pays());
+  // the new matrix); the guess above has decided already if it was checked.
+  const bool matrix_free = !build && !refresh && !assembled && (composite_current || matrix_free_pays());
   stats.matrix_free = matrix_free;
   if (matrix_free) {
     if (!composite_current) set_matrix_free_operator();
