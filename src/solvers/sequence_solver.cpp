@@ -474,6 +474,7 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
   const double start = MPI_Wtime();
   const bool build = !pc_built_ || policy_.reuse_pc == PcReuse::never;
   const bool refresh = !build && policy_.reuse_pc == PcReuse::refresh;
+  const bool kept = !build && !refresh;  // the preconditioner of an earlier system, as it is
   if (affine_ == 1) theta_ = problem_.lhs().coefficients(mu);
   problem_.assemble_rhs(mu, rhs_);
 
@@ -490,7 +491,6 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
   if (early_guess && (previous_ || (projection_ && !projection_->empty()))) {
     // A system that builds or refreshes the preconditioner needs A(mu) unless its guess meets
     // the tolerance; the guess is checked with the sum of the terms, one product.
-    const bool kept = !build && !refresh;
     if (affine_ == 1 && (kept ? matrix_free_pays() : policy_.matrix_free)) {
       set_matrix_free_operator();
       composite_current = true;
@@ -523,7 +523,7 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
         // Not remembered: u lies in the span of what is kept already.
         ++guesses_accepted_;
         stats.matrix_free = composite_current;
-        if (!build && !refresh) count_kept_products(1);
+        if (kept) count_kept_products(1);
         if (automatic) settle_projection(guess_seconds, 0, gained_decades(residual, nullptr), nullptr, 0);
         return stats;
       }
@@ -532,7 +532,7 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
 
   // While the preconditioner is kept, an affine operator need not be assembled (a refresh needs
   // the new matrix); the guess above has decided already if it was checked.
-  const bool matrix_free = !build && !refresh && !assembled && (composite_current || matrix_free_pays());
+  const bool matrix_free = kept && !assembled && (composite_current || matrix_free_pays());
   stats.matrix_free = matrix_free;
   if (matrix_free) {
     if (!composite_current) set_matrix_free_operator();
