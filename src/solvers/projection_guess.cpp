@@ -55,14 +55,21 @@ Eigen::Map<Eigen::MatrixXd> as_matrix(PetscScalar* data, PetscInt rows, std::siz
 ProjectionGuess::ProjectionGuess(const operators::AffineOperator& lhs, std::size_t size, bool affine, bool galerkin)
     : lhs_(lhs), size_(size), affine_(affine), galerkin_(galerkin) {
   KOLMO_CHECK(size >= 1, "projection guess: the number of solutions kept must be at least 1");
+  if (!affine_) window_.emplace(size_);
 }
 
 bool ProjectionGuess::form(Vec rhs, Mat op, const std::vector<double>& theta, Vec u) {
-  return affine_ ? form_affine(rhs, theta, u) : form_window(rhs, op, u);
+  if (affine_) return form_affine(rhs, theta, u);
+  if (window_->empty()) return false;
+  return galerkin_ ? form_window_galerkin(rhs, op, u) : form_window(rhs, op, u);
 }
 
 void ProjectionGuess::remember(Vec u, bool extend_basis) {
-  const std::size_t keep = affine_ ? std::max<std::size_t>(1, size_ / 2) : size_;
+  if (!affine_) {
+    window_->add(u);
+    return;
+  }
+  const std::size_t keep = std::max<std::size_t>(1, size_ / 2);
   VecHandle copy;
   if (solutions_.size() >= keep) {
     copy = std::move(solutions_.front());  // reuse the oldest vector's storage
@@ -72,7 +79,7 @@ void ProjectionGuess::remember(Vec u, bool extend_basis) {
   }
   KOLMO_PETSC_CALL(VecCopy(u, copy));
   solutions_.push_back(std::move(copy));
-  if (!extend_basis || !affine_) return;
+  if (!extend_basis) return;
   if (basis_.size() == size_) {
     // Full: restart from the latest half of the solutions (u among them).
     basis_.clear();
@@ -84,22 +91,24 @@ void ProjectionGuess::remember(Vec u, bool extend_basis) {
 }
 
 bool ProjectionGuess::form_window(Vec rhs, Mat op, Vec u) {
-  if (solutions_.empty()) return false;
-  while (window_basis_.size() < size_) {
-    window_basis_.emplace_back();
-    window_image_.emplace_back();
-    KOLMO_PETSC_CALL(VecDuplicate(rhs, window_basis_.back().out()));
-    KOLMO_PETSC_CALL(VecDuplicate(rhs, window_image_.back().out()));
-  }
-  if (galerkin_) return form_window_galerkin(rhs, op, u);
-  // Minimal residual: orthonormalise the last solutions in (A x)^T (A y) (two passes of classical
+  // Minimal residual: orthonormalise the columns of W in (A x)^T (A y) (two passes of classical
   // Gram-Schmidt, carrying A W along); then u = sum_i w_i (A w_i)^T f.
+  const auto window = window_->local();
+  while (residual_basis_.size() < size_) {
+    residual_basis_.emplace_back();
+    residual_image_.emplace_back();
+    KOLMO_PETSC_CALL(VecDuplicate(rhs, residual_basis_.back().out()));
+    KOLMO_PETSC_CALL(VecDuplicate(rhs, residual_image_.back().out()));
+  }
   std::vector<Vec> w, aw;
-  std::vector<PetscScalar> c(solutions_.size());
-  for (const auto& solution : solutions_) {
+  std::vector<PetscScalar> c(static_cast<std::size_t>(window.cols()));
+  for (Eigen::Index j = 0; j < window.cols(); ++j) {
     const std::size_t k = w.size();
-    Vec x = window_basis_[k], ax = window_image_[k];
-    KOLMO_PETSC_CALL(VecCopy(solution, x));
+    Vec x = residual_basis_[k], ax = residual_image_[k];
+    PetscScalar* values = nullptr;
+    KOLMO_PETSC_CALL(VecGetArrayWrite(x, &values));
+    Eigen::Map<Eigen::VectorXd>(values, window.rows()) = window.col(j);
+    KOLMO_PETSC_CALL(VecRestoreArrayWrite(x, &values));
     KOLMO_PETSC_CALL(MatMult(op, x, ax));
     if (!orthonormalise_against(x, w, ax, &aw)) continue;
     w.push_back(x);
@@ -114,38 +123,44 @@ bool ProjectionGuess::form_window(Vec rhs, Mat op, Vec u) {
 }
 
 bool ProjectionGuess::form_window_galerkin(Vec rhs, Mat op, Vec u) {
-  // The last solutions of a slowly varying sequence are nearly parallel. Orthonormalising them in
-  // the energy inner product then loses A-orthogonality in the small directions that matter
-  // (measured on a Darcy path: guess residuals scattered over 1e-9 .. 1e-5 once the window was
-  // full). So W is made orthonormal in l2, which keeps its span, and the Galerkin system
+  // W is orthonormal in l2, not in the energy inner product: the last solutions of a slowly
+  // varying sequence are nearly parallel, and orthonormalising them in the energy inner product
+  // loses A-orthogonality in the small directions that matter (measured on a Darcy path: guess
+  // residuals scattered over 1e-9 .. 1e-5 once the window was full). So the Galerkin system
   // (W^T A W) y = W^T f is solved as it is.
-  std::vector<Vec> w;
-  std::vector<PetscScalar> c(solutions_.size());
-  for (const auto& solution : solutions_) {
-    const std::size_t k = w.size();
-    Vec x = window_basis_[k];
-    KOLMO_PETSC_CALL(VecCopy(solution, x));
-    if (!orthonormalise_against(x, w)) continue;
-    w.push_back(x);
+  const auto w = window_->local();
+  const Eigen::Index k = w.cols(), rows = w.rows();
+  if (!window_images_) {
+    window_images_ = std::make_unique_for_overwrite<PetscScalar[]>(static_cast<std::size_t>(rows) * size_);
+    KOLMO_PETSC_CALL(VecDuplicate(rhs, window_column_.out()));
+    KOLMO_PETSC_CALL(VecDuplicate(rhs, window_image_column_.out()));
   }
-  if (w.empty()) return false;
-  const auto k = static_cast<Eigen::Index>(w.size());
-  DenseMatrix g(k, k);
-  DenseVector b(k);
+  const auto images = as_matrix(window_images_.get(), static_cast<PetscInt>(rows), static_cast<std::size_t>(k));
   for (Eigen::Index j = 0; j < k; ++j) {
-    Vec image = window_image_[static_cast<std::size_t>(j)];
-    KOLMO_PETSC_CALL(MatMult(op, w[static_cast<std::size_t>(j)], image));
-    KOLMO_PETSC_CALL(VecMDot(image, static_cast<PetscInt>(k), w.data(), c.data()));
-    for (Eigen::Index i = 0; i < k; ++i) g(i, j) = PetscRealPart(c[static_cast<std::size_t>(i)]);
+    KOLMO_PETSC_CALL(VecPlaceArray(window_column_, w.col(j).data()));
+    KOLMO_PETSC_CALL(VecPlaceArray(window_image_column_, images.col(j).data()));
+    KOLMO_PETSC_CALL(MatMult(op, window_column_, window_image_column_));
+    KOLMO_PETSC_CALL(VecResetArray(window_image_column_));
+    KOLMO_PETSC_CALL(VecResetArray(window_column_));
   }
-  KOLMO_PETSC_CALL(VecMDot(rhs, static_cast<PetscInt>(k), w.data(), c.data()));
-  for (Eigen::Index i = 0; i < k; ++i) b(i) = PetscRealPart(c[static_cast<std::size_t>(i)]);
-  const DenseMatrix symmetric = 0.5 * (g + g.transpose());
-  const DenseVector y = symmetric.colPivHouseholderQr().solve(b);
+  // W^T A W and W^T f in one reduction.
+  Eigen::MatrixXd reduced(k, k + 1);
+  reduced.leftCols(k).noalias() = w.transpose() * images;
+  {
+    const PetscScalar* f = nullptr;
+    KOLMO_PETSC_CALL(VecGetArrayRead(rhs, &f));
+    reduced.col(k).noalias() = w.transpose() * Eigen::Map<const Eigen::VectorXd>(f, rows);
+    KOLMO_PETSC_CALL(VecRestoreArrayRead(rhs, &f));
+  }
+  MPI_Allreduce(MPI_IN_PLACE, reduced.data(), static_cast<int>(reduced.size()), MPI_DOUBLE, MPI_SUM,
+                PetscObjectComm(reinterpret_cast<PetscObject>(u)));
+  const Eigen::MatrixXd symmetric = 0.5 * (reduced.leftCols(k) + reduced.leftCols(k).transpose());
+  const Eigen::VectorXd y = symmetric.colPivHouseholderQr().solve(reduced.col(k));
   if (!y.allFinite()) return false;
-  std::vector<PetscScalar> coefficients(y.data(), y.data() + y.size());
-  KOLMO_PETSC_CALL(VecSet(u, 0.0));
-  KOLMO_PETSC_CALL(VecMAXPY(u, static_cast<PetscInt>(k), coefficients.data(), w.data()));
+  PetscScalar* values = nullptr;
+  KOLMO_PETSC_CALL(VecGetArrayWrite(u, &values));
+  Eigen::Map<Eigen::VectorXd>(values, rows).noalias() = w * y;
+  KOLMO_PETSC_CALL(VecRestoreArrayWrite(u, &values));
   return true;
 }
 

@@ -10,8 +10,9 @@
 ///   dense solve, whatever the matrix. When V is full it restarts from the latest half of the
 ///   solutions.
 /// - On other problems it projects onto the last `size` solutions, with `size` matrix-vector
-///   products per guess (Galerkin: W orthonormal in l2 and the small system W^T A W y = W^T f solved
-///   as it is; minimal residual: W orthonormalised in (A x)^T (A y)).
+///   products per guess. Their span is kept as an l2-orthonormal basis W, updated as solutions come
+///   and go (solvers/window_basis.hpp). Galerkin: the small system W^T A W y = W^T f is solved as
+///   it is; minimal residual: A W is orthonormalised for each guess.
 ///
 /// It holds no policy: SequenceSolver decides which systems use the guess and which solutions
 /// enter the basis (solvers/sequence_solver.hpp).
@@ -20,10 +21,12 @@
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/petsc_handle.hpp"
 #include "operators/affine_operator.hpp"
+#include "solvers/window_basis.hpp"
 
 namespace kolmo::solvers {
 
@@ -39,7 +42,7 @@ class ProjectionGuess {
 
   /// The vectors projected onto: the affine basis (solutions depending on it are dropped), or the
   /// solutions in the window.
-  std::size_t dimension() const noexcept { return affine_ ? basis_.size() : solutions_.size(); }
+  std::size_t dimension() const noexcept { return affine_ ? basis_.size() : window_->size(); }
   /// Whether there is nothing to project onto yet.
   bool empty() const noexcept { return dimension() == 0; }
 
@@ -49,8 +52,8 @@ class ProjectionGuess {
   bool form(Vec rhs, Mat op, const std::vector<double>& theta, Vec u);
 
   /// Keep the solution u (copied) for later guesses. `extend_basis`: also add it to an affine
-  /// basis (a window always keeps it; an affine basis otherwise only keeps it for a restart).
-  /// Collective.
+  /// basis (a window keeps it whatever `extend_basis`, unless it depends on the solutions in the
+  /// window; an affine basis otherwise only keeps it for a restart). Collective.
   void remember(Vec u, bool extend_basis);
 
  private:
@@ -64,10 +67,15 @@ class ProjectionGuess {
   std::size_t size_;
   bool affine_;
   bool galerkin_;
-  // The last solutions, oldest first: the window (size_ of them), or the restart of an affine
-  // basis (size_ / 2).
+  // Window: the span of the last size_ solutions, and this rank's rows of A W (column-major,
+  // reused storage) with a Vec to place on a column of W and one on a column of A W.
+  std::optional<WindowBasis> window_;
+  std::unique_ptr<PetscScalar[]> window_images_;
+  VecHandle window_column_, window_image_column_;
+  // Window, minimal residual: W and A W as Vecs, orthonormalised in (A x)^T (A y) for each guess.
+  std::vector<VecHandle> residual_basis_, residual_image_;
+  // Affine: the latest solutions, oldest first (size_ / 2 of them, the restart of a full basis).
   std::deque<VecHandle> solutions_;
-  std::vector<VecHandle> window_basis_, window_image_;  // window: W and A W, reused storage
   std::vector<VecHandle> basis_;                        // affine: V, orthonormal
   // Affine minimal residual: this rank's rows of A_q v_i, column i Q + q. Left uninitialised, so
   // that the pages of columns never used (size_ is an upper bound) are never touched.
