@@ -4,7 +4,6 @@
 
 #include <Eigen/Jacobi>
 
-#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
