@@ -2,10 +2,11 @@
 // solutions), a vector in the span of the solutions kept is reproduced, and a guess satisfies the
 // optimality conditions of its projection: Galerkin orthogonality of the residual to the span
 // (energy-norm projection) or orthogonality to its image (minimal residual). A full affine basis
-// restarts from the latest half of the solutions; solutions kept without extending the basis, or
-// depending on those kept, do not enter it. The same on 1 and 2 ranks.
+// restarts from the latest half of the solutions, with the guesses of a basis built afresh from them;
+// solutions kept without extending the basis, or depending on those kept, do not enter it. The same on 1 and 2 ranks.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -188,6 +189,53 @@ TEST_CASE("a full affine basis restarts from the latest half of the solutions", 
   CHECK(guess.dimension() == 2);
   CHECK(reproduces(combine({kept[3], kept[4]}, {0.6, -0.4})));
   CHECK_FALSE(reproduces(kept[0]));
+}
+
+TEST_CASE("a restarted affine basis gives the guesses of a basis built afresh from the same solutions",
+          "[solvers][projection]") {
+  // The restart compresses V onto the latest solutions by their coordinates, without products
+  // with A_q: its guesses must be those of a basis that orthonormalises the same solutions anew.
+  // Some solutions are kept without extending V (they enter at the next restart), one is a
+  // multiple of an earlier one, and the basis restarts three times.
+  for (const bool galerkin : {true, false}) {
+    SECTION(galerkin ? "Galerkin" : "minimal residual") {
+      const Kept kept(galerkin, {0.9, 1.7}, 41, 20);
+      const std::size_t size = 6;
+      ks::ProjectionGuess guess(kept.lhs, size, true, galerkin);
+      std::vector<Vec> latest, spanned;  // the solutions kept for a restart; what V must span
+      const auto rhs = kt::random_vector(kept.a, 7);
+      kolmo::VecHandle twice, u, fresh_u;
+      KOLMO_PETSC_CALL(VecDuplicate(rhs, twice.out()));
+      KOLMO_PETSC_CALL(VecCopy(kept.v[9], twice));
+      KOLMO_PETSC_CALL(VecScale(twice, -2.0));
+      KOLMO_PETSC_CALL(VecDuplicate(rhs, u.out()));
+      KOLMO_PETSC_CALL(VecDuplicate(rhs, fresh_u.out()));
+      int restarts = 0;
+      double worst = 0;
+      for (std::size_t i = 0; i < kept.v.size(); ++i) {
+        const Vec x = i == 11 ? Vec(twice) : Vec(kept.v[i]);
+        const bool extend = i % 5 != 3;
+        latest.push_back(x);
+        if (latest.size() > size / 2) latest.erase(latest.begin());
+        if (extend && guess.dimension() == size) {
+          spanned = latest;
+          ++restarts;
+        } else if (extend) {
+          spanned.push_back(x);
+        }
+        guess.remember(x, extend);
+        ks::ProjectionGuess fresh(kept.lhs, size, true, galerkin);
+        for (const Vec y : spanned) fresh.remember(y, true);
+        INFO("after solution " << i);
+        REQUIRE(guess.dimension() == fresh.dimension());
+        REQUIRE(guess.form(rhs, kept.a, kept.theta, u));
+        REQUIRE(fresh.form(rhs, kept.a, kept.theta, fresh_u));
+        worst = std::max(worst, kt::relative_difference(u, fresh_u));
+      }
+      CHECK(restarts == 3);
+      CHECK(worst < 1e-10);
+    }
+  }
 }
 
 TEST_CASE("solutions outside the basis or depending on it do not enter an affine basis", "[solvers][projection]") {
