@@ -20,24 +20,19 @@ using DenseVector = Eigen::VectorXd;
 // Orthonormalises x against the orthonormal w: in l2, or, with images, in (A x)^T (A y), where
 // ax = A x and aw = A w and the same combination is applied to ax. Two passes of classical
 // Gram-Schmidt, then normalisation. False (x unusable) when x is zero or depends on w: its measured
-// norm fell below dependence_tolerance of what it was. `coordinates` (optional): the x given as a
-// combination of w and, when kept, the x returned (last entry). Collective.
+// norm fell below dependence_tolerance of what it was. Collective.
 // (Non-const vectors: PETSc 3.18's VecMAXPY takes Vec*.)
-bool orthonormalise_against(Vec x, std::vector<Vec>& w, Vec ax = nullptr, std::vector<Vec>* aw = nullptr,
-                            std::vector<double>* coordinates = nullptr) {
+bool orthonormalise_against(Vec x, std::vector<Vec>& w, Vec ax = nullptr, std::vector<Vec>* aw = nullptr) {
   KOLMO_CHECK(!ax || (aw && aw->size() == w.size()), "internal error: orthonormalise_against without images");
   const Vec measured = ax ? ax : x;
   std::vector<Vec>& against = ax ? *aw : w;
   const auto k = static_cast<PetscInt>(w.size());
-  if (coordinates) coordinates->assign(w.size(), 0.0);
   PetscReal before = 0, after = 0;
   KOLMO_PETSC_CALL(VecNorm(measured, NORM_2, &before));
   if (!(before > 0)) return false;
   std::vector<PetscScalar> c(w.size());
   for (int pass = 0; pass < 2 && k > 0; ++pass) {
     KOLMO_PETSC_CALL(VecMDot(measured, k, against.data(), c.data()));
-    if (coordinates)
-      for (std::size_t i = 0; i < c.size(); ++i) (*coordinates)[i] += PetscRealPart(c[i]);
     for (auto& value : c) value = -value;
     KOLMO_PETSC_CALL(VecMAXPY(x, k, c.data(), w.data()));
     if (ax) KOLMO_PETSC_CALL(VecMAXPY(ax, k, c.data(), against.data()));
@@ -46,7 +41,6 @@ bool orthonormalise_against(Vec x, std::vector<Vec>& w, Vec ax = nullptr, std::v
   if (!(after > dependence_tolerance * before)) return false;
   KOLMO_PETSC_CALL(VecScale(x, 1.0 / after));
   if (ax) KOLMO_PETSC_CALL(VecScale(ax, 1.0 / after));
-  if (coordinates) coordinates->push_back(after);
   return true;
 }
 
@@ -76,82 +70,23 @@ void ProjectionGuess::remember(Vec u, bool extend_basis) {
     return;
   }
   const std::size_t keep = std::max<std::size_t>(1, size_ / 2);
-  KeptSolution kept;
+  VecHandle copy;
   if (solutions_.size() >= keep) {
-    kept = std::move(solutions_.front());  // reuse the oldest vector's storage
+    copy = std::move(solutions_.front());  // reuse the oldest vector's storage
     solutions_.pop_front();
   } else {
-    KOLMO_PETSC_CALL(VecDuplicate(u, kept.vector.out()));
+    KOLMO_PETSC_CALL(VecDuplicate(u, copy.out()));
   }
-  KOLMO_PETSC_CALL(VecCopy(u, kept.vector));
-  kept.coordinates.reset();
-  solutions_.push_back(std::move(kept));
+  KOLMO_PETSC_CALL(VecCopy(u, copy));
+  solutions_.push_back(std::move(copy));
   if (!extend_basis) return;
-  if (basis_.size() == size_) restart_basis();
-  solutions_.back().coordinates = add_to_basis(solutions_.back().vector);
-}
-
-void ProjectionGuess::restart_basis() {
-  // Old coordinates are zero-padded: V only grows between restarts.
-  const auto k = static_cast<Eigen::Index>(basis_.size());
-  std::vector<std::vector<double>*> known;
-  for (std::size_t i = 0; i + 1 < solutions_.size(); ++i)
-    if (solutions_[i].coordinates) known.push_back(&*solutions_[i].coordinates);
-  Eigen::MatrixXd coordinates = Eigen::MatrixXd::Zero(k, static_cast<Eigen::Index>(known.size()));
-  for (std::size_t j = 0; j < known.size(); ++j) {
-    const auto column = static_cast<Eigen::Index>(j);
-    for (std::size_t i = 0; i < known[j]->size(); ++i) coordinates(static_cast<Eigen::Index>(i), column) = (*known[j])[i];
-    if (coordinates.col(column).norm() > 0) coordinates.col(column).normalize();
-  }
-  // An orthonormal basis Z of the span of the coordinates (rank-revealing QR, each column of unit
-  // norm: the threshold is the dependence tolerance of add_to_basis); then V <- V Z.
-  Eigen::MatrixXd z(k, 0);
-  if (!known.empty()) {
-    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(coordinates);
-    qr.setThreshold(dependence_tolerance);
-    z = qr.householderQ() * Eigen::MatrixXd::Identity(k, qr.rank());
-  }
-  const Eigen::Index rank = z.cols();
-
-  std::vector<Vec> v;
-  for (const auto& b : basis_) v.push_back(b);
-  std::vector<VecHandle> compressed(static_cast<std::size_t>(rank));
-  for (Eigen::Index j = 0; j < rank; ++j) {
-    auto& column = compressed[static_cast<std::size_t>(j)];
-    KOLMO_PETSC_CALL(VecDuplicate(v[0], column.out()));
-    KOLMO_PETSC_CALL(VecSet(column, 0.0));
-    KOLMO_PETSC_CALL(VecMAXPY(column, static_cast<PetscInt>(k), z.col(j).data(), v.data()));
-  }
-  basis_ = std::move(compressed);
-
-  const std::size_t p = size_;
-  for (auto& block : reduced_) {
-    Eigen::Map<DenseMatrix, 0, Eigen::OuterStride<>> m(block.data(), k, k, Eigen::OuterStride<>(static_cast<Eigen::Index>(p)));
-    const Eigen::MatrixXd projected = z.transpose() * m * z;
-    m.topLeftCorner(rank, rank) = projected;
-  }
-  if (!galerkin_ && rank > 0) {
-    // The images: A_q V Z, term by term (column i Q + q holds A_q v_i).
-    const auto q_count = static_cast<Eigen::Index>(lhs_.num_terms());
-    const Eigen::Index rows = image_rows_;
-    Eigen::MatrixXd projected(rows, rank * q_count);
-    for (Eigen::Index q = 0; q < q_count; ++q) {
-      const Eigen::OuterStride<> stride(q_count * rows);
-      Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>> old_images(images_.get() + q * rows, rows, k, stride);
-      Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>> new_images(projected.data() + q * rows, rows, rank, stride);
-      new_images.noalias() = old_images * z;
-    }
-    as_matrix(images_.get(), static_cast<PetscInt>(rows), static_cast<std::size_t>(rank * q_count)) = projected;
-  }
-  // The solutions kept without extending V enter it now. The coordinates of the others are
-  // dropped, not transformed: only a restart uses them, and before the next one V takes more than
-  // size_ / 2 newer solutions, so these will have left.
-  for (std::size_t i = 0; i + 1 < solutions_.size(); ++i) {
-    auto& kept = solutions_[i];
-    if (kept.coordinates)
-      kept.coordinates.reset();
-    else
-      add_to_basis(kept.vector);
+  if (basis_.size() == size_) {
+    // Full: restart from the latest half of the solutions (u among them).
+    basis_.clear();
+    reduced_.clear();
+    for (const auto& solution : solutions_) add_to_basis(solution);
+  } else {
+    add_to_basis(u);
   }
 }
 
@@ -229,7 +164,7 @@ bool ProjectionGuess::form_window_galerkin(Vec rhs, Mat op, Vec u) {
   return true;
 }
 
-std::vector<double> ProjectionGuess::add_to_basis(Vec u) {
+void ProjectionGuess::add_to_basis(Vec u) {
   const std::size_t terms = lhs_.num_terms();
   const std::size_t p = size_;
   const std::size_t k = basis_.size();
@@ -240,8 +175,7 @@ std::vector<double> ProjectionGuess::add_to_basis(Vec u) {
   VecHandle x;
   KOLMO_PETSC_CALL(VecDuplicate(u, x.out()));
   KOLMO_PETSC_CALL(VecCopy(u, x));
-  std::vector<double> coordinates;
-  if (!orthonormalise_against(x, v, nullptr, nullptr, &coordinates)) return coordinates;
+  if (!orthonormalise_against(x, v)) return;
   std::vector<PetscScalar> c(k + 1);
   v.push_back(x);
   const auto count = static_cast<PetscInt>(k + 1);
@@ -307,7 +241,6 @@ std::vector<double> ProjectionGuess::add_to_basis(Vec u) {
         }
   }
   basis_.push_back(std::move(x));
-  return coordinates;
 }
 
 bool ProjectionGuess::form_affine(Vec rhs, const std::vector<double>& theta, Vec u) {

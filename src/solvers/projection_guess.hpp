@@ -8,9 +8,7 @@
 ///   `size` solutions with the reduced matrices V^T A_q V (Galerkin) or (A_q V)^T (A_r V) (minimal
 ///   residual), as a reduced-basis method does: a guess costs `size` inner products and a small
 ///   dense solve, whatever the matrix. When V is full it restarts from the latest half of the
-///   solutions. Their coordinates in V are known from when they entered it, so the restart
-///   compresses V, its images and the reduced matrices onto their span, without a product with
-///   A_q (solutions kept without extending V enter the restarted basis as new ones).
+///   solutions.
 /// - On other problems it projects onto the last `size` solutions, with `size` matrix-vector
 ///   products per guess. Their span is kept as an l2-orthonormal basis W, updated as solutions come
 ///   and go (solvers/window_basis.hpp). Galerkin: the small system W^T A W y = W^T f is solved as
@@ -62,20 +60,8 @@ class ProjectionGuess {
   bool form_window(Vec rhs, Mat op, Vec u);
   bool form_window_galerkin(Vec rhs, Mat op, Vec u);
   bool form_affine(Vec rhs, const std::vector<double>& theta, Vec u);
-  /// Append the component of u orthogonal to V, with its reduced rows and columns (not when u
-  /// depends on V). Returns u's coordinates in V afterwards: u = sum_i c_i v_i, to the dependence
-  /// tolerance. Collective.
-  std::vector<double> add_to_basis(Vec u);
-  /// A full V restarts from the kept solutions, the newest excepted: V, its images and the reduced
-  /// matrices are compressed onto the span of those whose coordinates are known, and the others
-  /// are added. Collective.
-  void restart_basis();
-
-  /// A solution kept for a restart, with its coordinates in V when it entered V (or depends on it).
-  struct KeptSolution {
-    VecHandle vector;
-    std::optional<std::vector<double>> coordinates;
-  };
+  /// Append the component of u orthogonal to V, with its reduced rows and columns. Collective.
+  void add_to_basis(Vec u);
 
   const operators::AffineOperator& lhs_;
   std::size_t size_;
@@ -89,7 +75,7 @@ class ProjectionGuess {
   // Window, minimal residual: W and A W as Vecs, orthonormalised in (A x)^T (A y) for each guess.
   std::vector<VecHandle> residual_basis_, residual_image_;
   // Affine: the latest solutions, oldest first (size_ / 2 of them, the restart of a full basis).
-  std::deque<KeptSolution> solutions_;
+  std::deque<VecHandle> solutions_;
   std::vector<VecHandle> basis_;                        // affine: V, orthonormal
   // Affine minimal residual: this rank's rows of A_q v_i, column i Q + q. Left uninitialised, so
   // that the pages of columns never used (size_ is an upper bound) are never touched.

@@ -193,10 +193,9 @@ TEST_CASE("a full affine basis restarts from the latest half of the solutions", 
 
 TEST_CASE("a restarted affine basis gives the guesses of a basis built afresh from the same solutions",
           "[solvers][projection]") {
-  // The restart compresses V onto the latest solutions by their coordinates, without products
-  // with A_q: its guesses must be those of a basis that orthonormalises the same solutions anew.
-  // Some solutions are kept without extending V (they enter at the next restart), one is a
-  // multiple of an earlier one, and the basis restarts three times.
+  // Whatever the basis went through (solutions kept without extending V, which enter it at the
+  // next restart; a multiple of an earlier solution; three restarts), its guesses must be those of
+  // a basis that orthonormalises the solutions it should span anew.
   for (const bool galerkin : {true, false}) {
     SECTION(galerkin ? "Galerkin" : "minimal residual") {
       const Kept kept(galerkin, {0.9, 1.7}, 41, 20);
