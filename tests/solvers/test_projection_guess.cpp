@@ -2,8 +2,9 @@
 // solutions), a vector in the span of the solutions kept is reproduced, and a guess satisfies the
 // optimality conditions of its projection: Galerkin orthogonality of the residual to the span
 // (energy-norm projection) or orthogonality to its image (minimal residual). A full affine basis
-// restarts from the latest half of the solutions, with the guesses of a basis built afresh from them;
-// solutions kept without extending the basis, or depending on those kept, do not enter it. The same on 1 and 2 ranks.
+// restarts from the latest half of the solutions, with the guesses of a basis built afresh from
+// them; solutions kept without extending the basis, or depending on those kept, do not enter it.
+// The same on 1 and 2 ranks.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
