@@ -10,17 +10,13 @@
 namespace kolmo::solvers {
 namespace {
 
-// A direction of the projection basis whose norm falls below this fraction of its norm before
-// orthogonalisation depends on the others and is dropped.
-constexpr PetscReal dependence_tolerance = 1e-10;
-
 using DenseMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using DenseVector = Eigen::VectorXd;
 
 // Orthonormalises x against the orthonormal w: in l2, or, with images, in (A x)^T (A y), where
 // ax = A x and aw = A w and the same combination is applied to ax. Two passes of classical
 // Gram-Schmidt, then normalisation. False (x unusable) when x is zero or depends on w: its measured
-// norm fell below dependence_tolerance of what it was. Collective.
+// norm fell below relative_dependence_tolerance of what it was. Collective.
 // (Non-const vectors: PETSc 3.18's VecMAXPY takes Vec*.)
 bool orthonormalise_against(Vec x, std::vector<Vec>& w, Vec ax = nullptr, std::vector<Vec>* aw = nullptr) {
   KOLMO_CHECK(!ax || (aw && aw->size() == w.size()), "internal error: orthonormalise_against without images");
@@ -38,7 +34,7 @@ bool orthonormalise_against(Vec x, std::vector<Vec>& w, Vec ax = nullptr, std::v
     if (ax) KOLMO_PETSC_CALL(VecMAXPY(ax, k, c.data(), against.data()));
   }
   KOLMO_PETSC_CALL(VecNorm(measured, NORM_2, &after));
-  if (!(after > dependence_tolerance * before)) return false;
+  if (!(after > relative_dependence_tolerance * before)) return false;
   KOLMO_PETSC_CALL(VecScale(x, 1.0 / after));
   if (ax) KOLMO_PETSC_CALL(VecScale(ax, 1.0 / after));
   return true;

@@ -10,15 +10,8 @@
 #include "core/error.hpp"
 
 namespace kolmo::solvers {
-namespace {
-
-// A vector whose component orthogonal to the window falls below this fraction of its norm
-// depends on the vectors kept.
-constexpr double dependence_tolerance = 1e-10;
 
 static_assert(std::is_same_v<PetscScalar, double>, "the window is stored as real doubles");
-
-}  // namespace
 
 WindowBasis::WindowBasis(std::size_t capacity) : capacity_(capacity) {
   KOLMO_CHECK(capacity >= 1, "window basis: the number of vectors kept must be at least 1");
@@ -70,7 +63,7 @@ bool WindowBasis::add(Vec u) {
   double after = x.squaredNorm();
   MPI_Allreduce(MPI_IN_PLACE, &after, 1, MPI_DOUBLE, MPI_SUM, comm);
   after = std::sqrt(after);
-  if (!(before > 0) || !(after > dependence_tolerance * before)) return false;
+  if (!(before > 0) || !(after > relative_dependence_tolerance * before)) return false;
   x /= after;
   h(k) = after;
   r_.col(k).head(k + 1) = h;

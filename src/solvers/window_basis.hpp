@@ -17,6 +17,10 @@
 
 namespace kolmo::solvers {
 
+/// A vector whose component orthogonal to a basis falls below this fraction of its norm depends on
+/// the basis: neither a WindowBasis nor the affine basis of a ProjectionGuess takes it.
+inline constexpr double relative_dependence_tolerance = 1e-10;
+
 class WindowBasis {
  public:
   /// A window of at most `capacity` vectors. @throws kolmo::Exception when capacity is 0.
@@ -25,19 +29,16 @@ class WindowBasis {
 
   /// The number of columns of W: the vectors kept.
   std::size_t size() const noexcept { return size_; }
-  std::size_t capacity() const noexcept { return capacity_; }
   bool empty() const noexcept { return size_ == 0; }
 
   /// Keep u (copied): the oldest vector leaves first if the window is full. A u that depends on
-  /// the vectors still kept (its component orthogonal to them below 1e-10 of its norm, or u zero)
-  /// is not kept; returns whether u was. All vectors added must have the same layout. Collective
-  /// on u's communicator.
+  /// the vectors still kept (its component orthogonal to them below relative_dependence_tolerance
+  /// of its norm, or u zero) is not kept; returns whether u was. All vectors added must have the
+  /// same layout. Collective on u's communicator.
   bool add(Vec u);
 
   /// This rank's rows of W (local size x size()). Valid until the next add().
   Eigen::Map<const Eigen::MatrixXd> local() const;
-  /// The rank-local rows of the vectors added (0 before the first).
-  PetscInt local_rows() const noexcept { return rows_; }
 
  private:
   Eigen::Map<Eigen::MatrixXd> columns(std::size_t count);
