@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/log_event.hpp"
 #include "core/parameter_space.hpp"
 #include "core/text.hpp"
 #include "solvers/ksp_gcrodr.hpp"
@@ -103,6 +104,9 @@ SequenceSolver::SequenceSolver(const operators::ParametrizedProblem& problem,
   KOLMO_CHECK(policy.projection_accuracy > 0 && policy.projection_accuracy <= 1,
               "projection_accuracy must be in (0, 1], got " << policy.projection_accuracy);
   register_solvers();
+  events_ = {log_event("KolmoSeqSolve", KSP_CLASSID), log_event("KolmoSeqAssemble", KSP_CLASSID),
+             log_event("KolmoSeqGuess", KSP_CLASSID), log_event("KolmoSeqRemember", KSP_CLASSID),
+             log_event("KolmoSeqOrder", KSP_CLASSID)};
   apply_petsc_options(settings, prefix_);
   galerkin_ = problem.symmetric() && problem.stability() != operators::Stability::inf_sup;
 
@@ -210,6 +214,7 @@ void SequenceSolver::configure_petsc_guess() {
 }
 
 bool SequenceSolver::form_petsc_guess(Vec u) {
+  const ScopedLogEvent event(events_.guess);
   KOLMO_PETSC_CALL(VecSet(u, 0.0));
   KOLMO_PETSC_CALL(KSPGuessSetUp(guess_));
   KOLMO_PETSC_CALL(KSPGuessFormGuess(guess_, rhs_, u));
@@ -223,6 +228,7 @@ bool SequenceSolver::form_petsc_guess(Vec u) {
 }
 
 std::vector<std::size_t> SequenceSolver::order(const std::vector<Mu>& points) const {
+  const ScopedLogEvent event(events_.order);
   std::vector<std::size_t> result;
   if (policy_.order == SystemOrder::signature) {
     PointSet signatures;
@@ -241,6 +247,7 @@ std::vector<std::size_t> SequenceSolver::order(const std::vector<Mu>& points) co
 }
 
 void SequenceSolver::assemble_matrix(const Mu& mu) {
+  const ScopedLogEvent event(events_.assemble);
   const bool first = !matrix_;
   const double start = MPI_Wtime();
   problem_.assemble_operator(mu, matrix_);
@@ -360,6 +367,7 @@ bool SequenceSolver::refresh_preconditioner() {
 }
 
 void SequenceSolver::remember_solution(Vec u, bool extend_basis) {
+  const ScopedLogEvent event(events_.remember);
   if (policy_.guess == InitialGuess::previous) {
     if (!previous_) KOLMO_PETSC_CALL(VecDuplicate(u, previous_.out()));
     KOLMO_PETSC_CALL(VecCopy(u, previous_));
@@ -387,6 +395,7 @@ void SequenceSolver::set_matrix_free_operator() {
 }
 
 bool SequenceSolver::form_kolmo_guess(Vec u) {
+  const ScopedLogEvent event(events_.guess);
   if (policy_.guess == InitialGuess::previous && previous_) {
     KOLMO_PETSC_CALL(VecCopy(previous_, u));
     return true;
@@ -475,8 +484,12 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
   const bool build = !pc_built_ || policy_.reuse_pc == PcReuse::never;
   const bool refresh = !build && policy_.reuse_pc == PcReuse::refresh;
   const bool kept = !build && !refresh;  // the preconditioner of an earlier system, as it is
+  const ScopedLogEvent event(events_.solve);
   if (affine_ == 1) theta_ = problem_.lhs().coefficients(mu);
-  problem_.assemble_rhs(mu, rhs_);
+  {
+    const ScopedLogEvent assembly(events_.assemble);
+    problem_.assemble_rhs(mu, rhs_);
+  }
 
   // Kolmo's own guesses are formed before anything is set up: one that already meets the
   // tolerance (in the true residual, relative to ||f||) ends the solve, and neither A(mu) nor the
@@ -656,7 +669,10 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
   if (automatic && !projection) budget_.skip();
   if (automatic && projection && guess_residual >= 0)
     settle_projection(guess_seconds, keep_seconds, gained, &stats, reached);
-  if (guess_) KOLMO_PETSC_CALL(KSPGuessUpdate(guess_, rhs_, u));
+  if (guess_) {
+    const ScopedLogEvent remember(events_.remember);
+    KOLMO_PETSC_CALL(KSPGuessUpdate(guess_, rhs_, u));
+  }
   return stats;
 }
 

@@ -260,6 +260,11 @@ class SequenceSolver {
 
   const operators::ParametrizedProblem& problem_;
   SequencePolicy policy_;
+  // Kolmo's phases in -log_view (PETSc logs the Mat, KSP and PC work inside them): the whole
+  // solve of one system, assembly of A(mu) and f(mu), guesses, keeping a solution, ordering.
+  struct LogEvents {
+    PetscLogEvent solve = 0, assemble = 0, guess = 0, remember = 0, order = 0;
+  } events_;
   std::string prefix_;
   KSPHandle ksp_;
   MatHandle matrix_;     // the assembled A(mu) of the last assembly: the preconditioner's matrix

@@ -236,6 +236,33 @@ TEST_CASE("previous and projection guesses and recycling save iterations on a sl
   CHECK(both < projection);
 }
 
+TEST_CASE("the phases of every system of a sequence are logged for -log_view", "[solvers][sequence]") {
+  KOLMO_PETSC_CALL(PetscLogDefaultBegin());
+  auto count = [](const char* name) {
+    PetscLogEvent event = -1;
+    KOLMO_PETSC_CALL(PetscLogEventGetId(name, &event));
+    PetscEventPerfInfo info{};
+    if (event >= 0) KOLMO_PETSC_CALL(PetscLogEventGetPerfInfo(0, event, &info));
+    return info.count;
+  };
+  const char* names[] = {"KolmoSeqSolve", "KolmoSeqAssemble", "KolmoSeqGuess", "KolmoSeqRemember", "KolmoSeqOrder"};
+  std::vector<int> before;
+  for (const char* name : names) before.push_back(count(name));
+  const auto problem = thermal_block(test_comm());
+  const auto points = path(6);
+  run(problem, solver_settings("cg", "jacobi", 1e-8),
+      policy(ks::SystemOrder::nearest, ks::InitialGuess::projection, ks::PcReuse::never, false), points);
+  std::vector<int> added;
+  for (std::size_t e = 0; e < before.size(); ++e) added.push_back(count(names[e]) - before[e]);
+  INFO("solve " << added[0] << ", assemble " << added[1] << ", guess " << added[2] << ", remember " << added[3]
+                << ", order " << added[4]);
+  CHECK(added[0] == 6);
+  CHECK(added[1] == 12);  // f(mu) and A(mu) of every system (a rebuilt preconditioner needs A(mu))
+  CHECK(added[2] == 5);  // every system after the first starts from a projection
+  CHECK(added[3] == 6);
+  CHECK(added[4] == 2);  // run() asks for the order, and solve_all orders the points itself
+}
+
 // 40 i.i.d. thermal-block samples at 24^2, CG + GAMG to a true residual of 1e-8, and independent
 // solves to 1e-12 to compare with.
 struct LongAffineSequence {
