@@ -214,7 +214,7 @@ void SequenceSolver::configure_petsc_guess() {
 }
 
 bool SequenceSolver::form_petsc_guess(Vec u) {
-  const ScopedLogEvent event(events_.guess);
+  const ScopedLogEvent event(events_.guess);  // forming the guess and checking it
   KOLMO_PETSC_CALL(VecSet(u, 0.0));
   KOLMO_PETSC_CALL(KSPGuessSetUp(guess_));
   KOLMO_PETSC_CALL(KSPGuessFormGuess(guess_, rhs_, u));
@@ -395,7 +395,6 @@ void SequenceSolver::set_matrix_free_operator() {
 }
 
 bool SequenceSolver::form_kolmo_guess(Vec u) {
-  const ScopedLogEvent event(events_.guess);
   if (policy_.guess == InitialGuess::previous && previous_) {
     KOLMO_PETSC_CALL(VecCopy(previous_, u));
     return true;
@@ -513,10 +512,13 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
       assembled = true;
     }
     const double guess_start = MPI_Wtime();
-    nonzero = form_kolmo_guess(u);
+    PetscReal residual = 0, rhs_norm = 0;
+    {
+      const ScopedLogEvent guess(events_.guess);  // forming the guess and checking it
+      nonzero = form_kolmo_guess(u);
+      if (nonzero) residual = relative_residual(u, &rhs_norm);
+    }
     if (nonzero) {
-      PetscReal rhs_norm = 0;
-      const PetscReal residual = relative_residual(u, &rhs_norm);
       guess_seconds = MPI_Wtime() - guess_start;
       guess_residual = std::isfinite(residual) ? residual : PetscReal(-1);
       if (automatic && galerkin_) {
