@@ -15,8 +15,8 @@ namespace kolmo {
 PetscLogEvent log_event(const char* name, PetscClassId classid);
 
 /// Logs one event from construction to destruction (PetscLogEventBegin / PetscLogEventEnd), so
-/// that an exception thrown inside the scope ends the event too. Collective only as far as the
-/// event is: Kolmo's events are logged without synchronisation, so not collective.
+/// that an exception thrown inside the scope ends the event too. Not collective: Kolmo's events
+/// are logged without synchronisation.
 class ScopedLogEvent {
  public:
   explicit ScopedLogEvent(PetscLogEvent event);
