@@ -45,8 +45,11 @@
 ///   the pause by a decade keeps it on although it loses. Without the guess a system starts from zero,
 ///   is solved to rtol, and its solution is not added to an affine basis. The figures are the
 ///   largest over the ranks, so the ranks agree.
-/// - reuse_pc: never (the preconditioner is built for every system: independent solves); always
-///   (built for the first system only); auto (kept while it works). Under auto the convergence
+/// - reuse_pc: never (the preconditioner is built for every system); always (built for the first
+///   system only); auto (kept while it works). A build is PETSc's set-up for the new matrix under
+///   the PC's own options: PETSc 3.18's PCGAMG keeps the prolongators of its first set-up while the
+///   nonzero pattern stays (-pc_gamg_reuse_interpolation defaults to true), so its builds after
+///   the first are refreshes (below) unless that option is false. Under auto the convergence
 ///   rate of the first solve after each build, in iterations per decade of residual reduction (so
 ///   that a better guess does not pass for a better preconditioner), is the reference: a solve with
 ///   a kept preconditioner is stopped once it has spent rebuild_factor times the reference rate on
@@ -66,7 +69,8 @@
 ///   the prolongators of the last full build are kept and only the Galerkin coarse operators
 ///   P^T A P, the smoothers and the coarse solve are set up again. The watch of auto (against the
 ///   rate after the last full build, but only its cap, not the early test) triggers a full build
-///   when the kept prolongators stop working; so does a solve that breaks down (e.g.
+///   (from scratch: refresh turns the PC's reuse of its interpolation off for it) when the kept
+///   prolongators stop working; so does a solve that breaks down (e.g.
 ///   DIVERGED_INDEFINITE_PC) under auto or refresh. Any other preconditioner (PCHYPRE: PETSc 3.18 exposes no way to keep BoomerAMG's
 ///   hierarchy across matrices) has no cheaper refresh, so refresh builds it fully for every system,
 ///   as never does.
@@ -132,7 +136,7 @@ std::string describe(const SequencePolicy& policy);
 /// preconditioner set-up (when it was built) and the forming of the initial guess; solve_seconds
 /// the Krylov iterations (with the re-fit of a recycle space, which runs inside KSPSolve).
 struct SequenceStats : SolveStats {
-  bool pc_rebuilt = false;   ///< the preconditioner was built (fully) for this system's matrix
+  bool pc_rebuilt = false;   ///< the preconditioner was built for this system's matrix (see reuse_pc)
   bool pc_refreshed = false; ///< refresh: its coarse operators were recomputed for this matrix
   bool matrix_free = false;  ///< the operator was applied as the sum of its terms, A(mu) not assembled
   std::size_t position = 0;  ///< the system's place in the solve order (0 first)
