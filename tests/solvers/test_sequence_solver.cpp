@@ -1,13 +1,14 @@
 // The sequence solver: results in the original order equal to independent solves whatever the
 // order, guess, preconditioner reuse and recycling; previous and projection guesses and recycling
 // save iterations on a slowly varying path; reuse_pc auto rebuilds when the count rises and only
-// then; reuse_pc refresh keeps GAMG's prolongators and recomputes its coarse operators, which
-// stays close to a fresh build where the kept preconditioner goes stale; the same results on 1 and
-// 2 ranks.
+// then; a build is PETSc's set-up, which for GAMG keeps its prolongators by default; reuse_pc
+// refresh keeps them and recomputes its coarse operators, which stays close to a build from
+// scratch where the kept preconditioner goes stale; the same results on 1 and 2 ranks.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/case_file.hpp"
@@ -141,6 +142,16 @@ std::vector<double> natural_values(const ko::ParametrizedProblem& problem, Vec u
   return kt::gather_all(natural);
 }
 
+// How often the PETSc log event `name` has run so far (0 if no such event is registered). Needs
+// PetscLogDefaultBegin(). Not collective.
+int logged_count(const char* name) {
+  PetscLogEvent event = -1;
+  KOLMO_PETSC_CALL(PetscLogEventGetId(name, &event));
+  PetscEventPerfInfo info{};
+  if (event >= 0) KOLMO_PETSC_CALL(PetscLogEventGetPerfInfo(0, event, &info));
+  return info.count;
+}
+
 }  // namespace
 
 TEST_CASE("sequence solves return independent solves' results in the original order",
@@ -238,22 +249,15 @@ TEST_CASE("previous and projection guesses and recycling save iterations on a sl
 
 TEST_CASE("the phases of every system of a sequence are logged for -log_view", "[solvers][sequence]") {
   KOLMO_PETSC_CALL(PetscLogDefaultBegin());
-  auto count = [](const char* name) {
-    PetscLogEvent event = -1;
-    KOLMO_PETSC_CALL(PetscLogEventGetId(name, &event));
-    PetscEventPerfInfo info{};
-    if (event >= 0) KOLMO_PETSC_CALL(PetscLogEventGetPerfInfo(0, event, &info));
-    return info.count;
-  };
   const char* names[] = {"KolmoSeqSolve", "KolmoSeqAssemble", "KolmoSeqGuess", "KolmoSeqRemember", "KolmoSeqOrder"};
   std::vector<int> before;
-  for (const char* name : names) before.push_back(count(name));
+  for (const char* name : names) before.push_back(logged_count(name));
   const auto problem = thermal_block(test_comm());
   const auto points = path(6);
   run(problem, solver_settings("cg", "jacobi", 1e-8),
       policy(ks::SystemOrder::nearest, ks::InitialGuess::projection, ks::PcReuse::never, false), points);
   std::vector<int> added;
-  for (std::size_t e = 0; e < before.size(); ++e) added.push_back(count(names[e]) - before[e]);
+  for (std::size_t e = 0; e < before.size(); ++e) added.push_back(logged_count(names[e]) - before[e]);
   INFO("solve " << added[0] << ", assemble " << added[1] << ", guess " << added[2] << ", remember " << added[3]
                 << ", order " << added[4]);
   CHECK(added[0] == 6);
@@ -510,6 +514,31 @@ TEST_CASE("a kept GAMG preconditioner is applied with the matrix it was built fr
   }
 }
 
+TEST_CASE("a build is PETSc's set-up: GAMG keeps its prolongators unless told not to, refresh builds afresh",
+          "[solvers][sequence]") {
+  // GAMG logs "PCGAMG Opt l00" once per new prolongator of its finest level (a build from
+  // scratch) and "PCGAMG Gal l00" once per Galerkin product there (every set-up).
+  KOLMO_PETSC_CALL(PetscLogDefaultBegin());
+  const auto problem = thermal_block(test_comm(), 48);
+  const auto points = sample(block_space(), 4, 5);
+  auto builds_and_setups = [&](const kolmo::SolverSection& settings, ks::PcReuse reuse) {
+    const int builds = logged_count("PCGAMG Opt l00"), setups = logged_count("PCGAMG Gal l00");
+    run(problem, settings, policy(ks::SystemOrder::given, ks::InitialGuess::zero, reuse, false), points);
+    return std::pair{logged_count("PCGAMG Opt l00") - builds, logged_count("PCGAMG Gal l00") - setups};
+  };
+  auto settings = solver_settings("cg", "gamg", 1e-8);
+  const auto by_default = builds_and_setups(settings, ks::PcReuse::never);
+  const auto refreshed = builds_and_setups(settings, ks::PcReuse::refresh);
+  settings.petsc = {{"pc_gamg_reuse_interpolation", "false"}};
+  const auto from_scratch = builds_and_setups(settings, ks::PcReuse::never);
+  INFO("builds, set-ups: never " << by_default.first << ", " << by_default.second << "; refresh " << refreshed.first
+                                 << ", " << refreshed.second << "; never without reuse " << from_scratch.first << ", "
+                                 << from_scratch.second);
+  CHECK(by_default == std::pair{1, 4});
+  CHECK(refreshed == std::pair{1, 4});
+  CHECK(from_scratch == std::pair{4, 4});
+}
+
 TEST_CASE("reuse_pc refresh keeps GAMG's prolongators and follows slowly varying coefficients",
           "[solvers][sequence]") {
   // Two blocks' conductivities drift by a factor 10 in 8 steps: a preconditioner kept from the
@@ -526,8 +555,13 @@ TEST_CASE("reuse_pc refresh keeps GAMG's prolongators and follows slowly varying
     return run(problem, settings, policy(ks::SystemOrder::given, ks::InitialGuess::zero, reuse, false), points);
   };
   const auto problem = thermal_block(test_comm(), 48);
-  const Run never = with(problem, R::never), always = with(problem, R::always),
-            refreshed = with(problem, R::refresh);
+  // PETSc 3.18's GAMG keeps its prolongators under never too, unless told not to: never here
+  // builds from scratch for every system.
+  auto from_scratch = settings;
+  from_scratch.petsc = {{"pc_gamg_reuse_interpolation", "false"}};
+  const Run never = run(problem, from_scratch,
+                        policy(ks::SystemOrder::given, ks::InitialGuess::zero, R::never, false), points);
+  const Run always = with(problem, R::always), refreshed = with(problem, R::refresh);
   bool converged = true;
   for (const auto& s : refreshed.stats) converged = converged && s.reason > 0 && s.relative_residual < 1e-6;
   REQUIRE(on_all_ranks(converged));
