@@ -2,12 +2,14 @@
 #include "commands.hpp"
 #include "core/sampler.hpp"
 #include "operators/problem_factory.hpp"
+#include "solvers/truth_solver.hpp"
 #include "study.hpp"
 
 namespace kolmo::app {
 
 namespace {
-std::string describe_sample(const SampleSpec& spec, std::size_t drawn) {
+std::string describe_sample(bool given, const SampleSpec& spec, std::size_t drawn) {
+  if (!given) return "none (the commands that need it say so)";
   std::string text = std::to_string(drawn) + " points (" + spec.method;
   if (spec.method == "random" || spec.method == "lhs") text += ", seed " + std::to_string(spec.seed);
   if (spec.method == "file") text += " " + spec.file;
@@ -19,16 +21,19 @@ int run_check(MPI_Comm comm, const CommandLine& line) {
   check_options(line, {});
   const CaseFile c = load_case(comm, line);
   operators::validate_problem_settings(c);
-  const auto training = draw_sample(c.parameters, c.training);
-  const auto test = draw_sample(c.parameters, c.test);
+  solvers::check_solver_types(comm, c.solver);
+  // Only the samples the case file has: each is needed by some commands only.
+  const auto training = c.has_training ? required_sample(comm, c, "training", "check") : std::vector<Mu>{};
+  const auto test = c.has_test ? required_sample(comm, c, "test", "check") : std::vector<Mu>{};
+  if (c.sweep.has_sample) draw_sample(comm, c.parameters, c.sweep.sample);
 
   print_root(comm, "%s: OK\n  name        %s\n  problem     %s\n  parameters ", c.path.c_str(),
              c.name.c_str(), c.problem.type.c_str());
   for (const auto& p : c.parameters.parameters())
     print_root(comm, " %s in [%g, %g]%s", p.name.c_str(), p.min, p.max,
                p.scale == Scale::log ? " (log)" : "");
-  print_root(comm, "\n  training    %s\n  test        %s\n", describe_sample(c.training, training.size()).c_str(),
-             describe_sample(c.test, test.size()).c_str());
+  print_root(comm, "\n  training    %s\n  test        %s\n", describe_sample(c.has_training, c.training, training.size()).c_str(),
+             describe_sample(c.has_test, c.test, test.size()).c_str());
   print_root(comm, "  solver      %s + %s, rtol %g, max_it %d\n", c.solver.ksp_type.c_str(),
              c.solver.pc_type.c_str(), c.solver.rtol, c.solver.max_it);
   print_root(comm, "  snapshots   %s\n  rom         %s, tolerance %g, max size %d -> %s\n",

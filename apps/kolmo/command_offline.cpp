@@ -212,16 +212,18 @@ int run_offline(MPI_Comm comm, const CommandLine& line) {
       line, "stability", {"rigorous", "sampled"},
       c.rom.stability.method == "sampled" ? "sampled" : "rigorous");
   const double start = MPI_Wtime();
+  // Before any work: where the model goes (not over the case file or the snapshots it is built from).
+  check_output_path(comm, c.rom.model, "rom.model", {c.path, c.snapshots.file});
+  check_json_path(comm, line);
 
   auto source = operators::make_problem(comm, c);
-  const auto training = draw_sample(comm, c.parameters, c.training);
-  KOLMO_INPUT_CHECK(!training.empty(), c.path << ": 'training' sample is empty");
+  const auto training = required_sample(comm, c, "training", "offline");
   Json report = Json::object();
   std::unique_ptr<operators::ParametrizedProblem> eim_problem;
   std::optional<rom::OperatorEimError> operator_eim_error;
   if (const auto* external = dynamic_cast<const operators::ExternalProblem*>(source.get());
       external && external->sample_mode()) {
-    const auto test = draw_sample(comm, c.parameters, c.test);
+    const auto test = required_sample(comm, c, "test", "offline");
     auto affine = std::make_unique<rom::EimAffineProblem>(
         *external, rom::matrix_eim_options(external->settings().matrix_eim), test);
     Json eim_report = matrix_eim_report(comm, *affine);

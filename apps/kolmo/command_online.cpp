@@ -23,6 +23,7 @@
 #include "rom/online/chebyshev_tucker_surrogate.hpp"
 #include "rom/online/online_evaluator.hpp"
 #include "rom/online/reduced_model_io.hpp"
+#include "study.hpp"
 
 namespace kolmo::app {
 namespace {
@@ -262,6 +263,13 @@ int run(const CommandLine& line, bool mpi_started) {
   const auto field = line.value("field");
   KOLMO_INPUT_CHECK(!field || q.points.size() == 1,
                     "--field: reconstructs the field at one point; give --mu, not --mu-file");
+  // Before any work, and never over the model or the points file.
+  for (const char* option : {"field", "json", "csv"}) {
+    if (const auto path = line.value(option)) {
+      const std::string problem = output_path_problem(*path, {q.model_path, mu_file.value_or("")});
+      KOLMO_INPUT_CHECK(problem.empty(), "--" << option << ": cannot write '" << *path << "': " << problem);
+    }
+  }
 
   std::vector<rom::OnlineResult> results;
   double seconds_per_query = 0.0;

@@ -8,6 +8,7 @@
 #include "core/progress.hpp"
 #include "core/sampler.hpp"
 #include "core/snapshot_store.hpp"
+#include "core/text.hpp"
 #include "operators/problem_factory.hpp"
 #include "solvers/sequence_solver.hpp"
 #include "study.hpp"
@@ -31,9 +32,13 @@ long kill_after() {
 int run_snapshots(MPI_Comm comm, const CommandLine& line) {
   check_options(line, {"restart", "json"});
   const CaseFile c = load_case(comm, line);
-  const auto sample = draw_sample(c.parameters, c.training);
-  KOLMO_INPUT_CHECK(!sample.empty(), c.path << ": 'training' sample is empty");
+  const auto sample = required_sample(comm, c, "training", line.command);
+  check_output_path(comm, c.snapshots.file, "snapshots.file", {c.path});
   auto problem = operators::make_problem(comm, c);
+  // The solver before --restart deletes anything: a case file whose solver PETSc rejects keeps
+  // the snapshots it has.
+  solvers::SequenceSolver solver(*problem, c.solver, solvers::sequence_policy(c.solver.sequence),
+                                 "truth_");
 
   if (line.has("restart") && comm_rank(comm) == 0) std::filesystem::remove(c.snapshots.file);
   MPI_Barrier(comm);
@@ -43,6 +48,8 @@ int run_snapshots(MPI_Comm comm, const CommandLine& line) {
   header.parameter_names = c.parameters.names();
   header.output_names = problem->output_names();
   header.case_text = c.text;
+  header.definition = "problem " + c.problem.settings.canonical() + " solved to rtol " +
+                      format_number(c.solver.rtol) + ", atol " + format_number(c.solver.atol);
   header.vector_size = problem->global_size();
   header.layout = problem->field_layout();
   auto store = SnapshotStore::create_or_resume(comm, c.snapshots.file, header, sample);
@@ -53,8 +60,6 @@ int run_snapshots(MPI_Comm comm, const CommandLine& line) {
 
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
-  solvers::SequenceSolver solver(*problem, c.solver, solvers::sequence_policy(c.solver.sequence),
-                                 "truth_");
   // Solved in the sequence order, stored at the sample's own indices, so that a resumed run (which
   // computes the same order) finds every finished point where it left it.
   const std::vector<std::size_t> sequence = solver.order(sample);

@@ -20,6 +20,9 @@ int run_solve(MPI_Comm comm, const CommandLine& line) {
                                                       << format_mu(c.parameters, c.parameters.from_unit(std::vector<double>(c.parameters.dimension(), 0.5)))
                                                       << ", e.g.)");
   const Mu mu = c.parameters.parse(*mu_text, "--mu");
+  const std::string field_file = line.value("output").value_or(c.name + "_solution.h5");
+  check_output_path(comm, field_file, "--output", {c.path});
+  check_json_path(comm, line);
   auto problem = operators::make_problem(comm, c);
   const auto outputs = selected_outputs(c, *problem);
 
@@ -36,7 +39,6 @@ int run_solve(MPI_Comm comm, const CommandLine& line) {
              static_cast<long long>(stats.iterations), stats.relative_residual, stats.setup_seconds,
              stats.solve_seconds);
 
-  const std::string field_file = line.value("output").value_or(c.name + "_solution.h5");
   VecHandle natural = problem->create_natural_vector();
   problem->to_natural(u, natural);
   write_field_file(comm, field_file, "u", natural, problem->field_layout(),

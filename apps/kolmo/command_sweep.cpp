@@ -41,6 +41,13 @@ std::string shard_file_name(const std::string& file, const Shard& shard) {
   return (path.parent_path() / (stem + path.extension().string())).string();
 }
 
+// Where a sweep that stopped at a failed point writes the points it solved: tb_sweep.csv ->
+// tb_sweep.partial.csv.
+std::string partial_file_name(const std::string& file) {
+  std::filesystem::path path(file);
+  return (path.parent_path() / (path.stem().string() + ".partial" + path.extension().string())).string();
+}
+
 // One row per point a group solved, packed as doubles for a single gather:
 // index, iterations, residual, seconds, then the outputs.
 constexpr std::size_t fixed_columns = 4;
@@ -91,9 +98,14 @@ void print_summary(const std::string& name, const ResultsTable& table, std::size
 int run_sweep(MPI_Comm comm, const CommandLine& line) {
   check_options(line, {"groups", "shard", "output", "json"});
   const CaseFile c = load_case(comm, line);
-  const SampleSpec& spec = c.sweep.has_sample ? c.sweep.sample : c.test;
-  const auto sample = draw_sample(c.parameters, spec);
+  KOLMO_INPUT_CHECK(c.sweep.has_sample || c.has_test,
+                    c.path << ": 'kolmo sweep' needs its points: a 'sweep: {sample: ...}' or a 'test:' section");
+  const auto sample = c.sweep.has_sample ? draw_sample(comm, c.parameters, c.sweep.sample)
+                                         : required_sample(comm, c, "test", "sweep");
   const Shard shard = parse_shard(line.value("shard"));
+  const std::string file = shard_file_name(line.value("output").value_or(c.sweep.file), shard);
+  check_output_path(comm, file, line.has("output") ? "--output" : "sweep.file",
+                    {c.path, c.snapshots.file, c.rom.model});
   const int size = comm_size(comm), rank = comm_rank(comm);
   long groups = 1;
   if (auto g = line.value("groups")) {
@@ -115,7 +127,10 @@ int run_sweep(MPI_Comm comm, const CommandLine& line) {
   std::vector<double> rows;
   std::vector<std::string> output_names;
   std::string problem_type;
-  {
+  // A point that fails stops its group (every rank of the group alike), not the sweep: the rows
+  // solved before it, in every group, are still gathered and written.
+  std::string failure;
+  try {
     auto problem = operators::make_problem(group_comm, c);
     output_names = problem->output_names();
     problem_type = problem->type();
@@ -139,8 +154,15 @@ int run_sweep(MPI_Comm comm, const CommandLine& line) {
       progress.advance(static_cast<std::size_t>(groups));
     });
     progress.finish();
+  } catch (const std::exception& e) {
+    failure = e.what();
   }
   MPI_Comm_free(&group_comm);
+  // The failure of the lowest failing rank, known on every rank.
+  const int failed_rank = failure.empty() ? size : rank;
+  int first_failed = size;
+  MPI_Allreduce(&failed_rank, &first_failed, 1, MPI_INT, MPI_MIN, comm);
+  if (first_failed < size) broadcast_string(comm, failure, first_failed);
 
   // Each group's first rank contributes its rows; rank 0 of comm assembles and writes the table.
   const bool group_leader = rank == 0 || color != static_cast<int>(static_cast<long>(rank - 1) * groups / size);
@@ -156,20 +178,29 @@ int run_sweep(MPI_Comm comm, const CommandLine& line) {
   MPI_Gatherv(rows.data(), count, MPI_DOUBLE, all.data(), counts.data(), displacements.data(),
               MPI_DOUBLE, 0, comm);
 
-  const std::string file = shard_file_name(line.value("output").value_or(c.sweep.file), shard);
   // Rank 0 assembles and writes the table; its verdict is shared so that every rank fails alike.
+  // After a failure the points solved go to a .partial file, never to the sweep's own file.
+  const std::string written = failure.empty() ? file : partial_file_name(file);
   std::string error;
   if (rank == 0) {
     try {
       const ResultsTable table = assemble_table(c, sample, shard, output_names, problem_type, all);
-      table.write(file);
-      print_summary(c.name, table, sample.size(), groups, file);
+      table.write(written);
+      if (failure.empty()) {
+        print_summary(c.name, table, sample.size(), groups, file);
+      } else {
+        failure += "; the " + std::to_string(table.rows()) + " points solved before are in " + written;
+      }
     } catch (const std::exception& e) {
       error = e.what();
     }
   }
   broadcast_string(comm, error);
-  if (!error.empty()) throw InputError(error);
+  if (!error.empty()) throw InputError(failure.empty() ? error : failure + " (and writing them failed: " + error + ")");
+  if (!failure.empty()) {
+    broadcast_string(comm, failure);
+    throw Exception(failure);
+  }
   write_json_report(comm, line,
                     Json::object().set("file", file).set("sample_size", static_cast<long long>(sample.size()))
                         .set("points", static_cast<long long>(mine.size())).set("groups", groups)
@@ -181,6 +212,7 @@ int run_merge(MPI_Comm comm, const CommandLine& line) {
   check_options(line, {});
   const std::string output = positional(line, 0, "the output file (MERGED.h5)");
   KOLMO_INPUT_CHECK(line.positional.size() >= 2, "kolmo merge: no shard files given; usage: kolmo merge OUTPUT.h5 SHARD.h5 ...");
+  check_output_path(comm, output, "kolmo merge OUTPUT", {line.positional.begin() + 1, line.positional.end()});
   // Reading and merging is cheap and serial: rank 0 does it and shares the verdict.
   std::string error;
   std::size_t rows = 0;

@@ -68,6 +68,8 @@ int run_train_pc(MPI_Comm comm, const CommandLine& line) {
   const std::string output = line.value("output").value_or(c.name + "_pc.h5");
   const int held_out = count_option(line, "held-out", 4);
   const int max_train = count_option(line, "max-train", 16);
+  check_output_path(comm, output, "--output", {c.path, c.snapshots.file, c.rom.model});
+  check_json_path(comm, line);
   auto problem = operators::make_problem(comm, c);
   auto store = SnapshotStore::open(comm, c.snapshots.file);
   const auto complete = store.complete_indices();

@@ -116,7 +116,12 @@ int run_validate(MPI_Comm comm, const CommandLine& line) {
   std::vector<int> sizes;
   if (auto text = line.value("sizes")) sizes = parse_sizes(*text, model.max_size());
   BVHandle basis = rom::read_model_basis(model_path, *problem, model.max_size());
-  const auto test = draw_sample(comm, c.parameters, c.test);
+  const auto test = required_sample(comm, c, "test", "validate");
+  // The report paths before the reference solves, and never over the case file or the model.
+  const std::string json_path = line.value("json").value_or(c.resolve(c.name + "_validation.json"));
+  const std::string png = line.value("plot").value_or(c.resolve(c.name + "_validation.png"));
+  for (const auto& [option, path] : {std::pair{"--json", json_path}, std::pair{"--plot", png}})
+    check_output_path(comm, path, option, {c.path, model_path, c.snapshots.file});
 
   // The truth must be far more accurate than the errors measured (down to 1e-12 and below): by
   // default a direct solve (MUMPS LU) when the problem is small enough for it.
@@ -174,8 +179,6 @@ int run_validate(MPI_Comm comm, const CommandLine& line) {
 
   Json json = report.to_json();
   json.set("case", c.path).set("model", model_path).set("reference_solver", reference);
-  const std::string json_path = line.value("json").value_or(c.resolve(c.name + "_validation.json"));
-  const std::string png = line.value("plot").value_or(c.resolve(c.name + "_validation.png"));
   std::string plot_message;
   bool written = true;
   if (comm_rank(comm) == 0) {

@@ -134,6 +134,15 @@ ConfigNode ConfigNode::element(std::size_t index) const {
   return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, path, mark_, mark_);
 }
 
+std::string ConfigNode::canonical() const {
+  if (!node_) return {};
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << node_;
+  return out.c_str();
+}
+
 std::string ConfigNode::describe() const {
   if (!node_.IsDefined()) return "nothing";
   if (node_.IsNull()) return "an empty value";

@@ -58,6 +58,10 @@ class ConfigNode {
   /// Like fail(), at key_location().
   [[noreturn]] void fail_at_key(const std::string& message) const;
 
+  /// The value as one line of flow-style YAML, without comments or layout, so that two values
+  /// written alike compare equal as text (scalars as written: 1e-8 and 1.0e-8 differ).
+  std::string canonical() const;
+
   /// A short description of the value for messages: "'text'", "an empty value", "a sequence",
   /// "a map", or "nothing" when undefined.
   std::string describe() const;

@@ -201,6 +201,7 @@ SnapshotStore SnapshotStore::create_or_resume(MPI_Comm comm, const std::string& 
       file.write_attribute("/", "vector_size", header.vector_size);
       file.write_attribute("/", "capacity", n);
       file.write_string(kCaseText, header.case_text);
+      file.write_attribute("/", "definition", header.definition);
       std::vector<double> points;
       points.reserve(sample.size() * dimension);
       for (const auto& mu : sample) points.insert(points.end(), mu.begin(), mu.end());
@@ -249,6 +250,8 @@ SnapshotStore SnapshotStore::create_or_resume(MPI_Comm comm, const std::string& 
   } else if (stored.output_names != header.output_names) {
     difference << "its outputs are (" << list_or_none(stored.output_names) << "), this run's are ("
                << list_or_none(header.output_names) << ")";
+  } else if (!stored.definition.empty() && !header.definition.empty() && stored.definition != header.definition) {
+    difference << "it was solved for " << stored.definition << "; this run is for " << header.definition;
   } else if (store.parameters_.size() != sample.size()) {
     difference << "it was made for a sample of " << store.parameters_.size()
                << " points, this run's sample has " << sample.size();
@@ -302,6 +305,7 @@ SnapshotStore SnapshotStore::load(h5::File file) {
   header.output_names = file.read_strings_attribute("/", "output_names");
   header.vector_size = file.read_int_attribute("/", "vector_size");
   header.case_text = file.read_string(kCaseText);
+  if (file.has_attribute("/", "definition")) header.definition = file.read_string_attribute("/", "definition");
   header.layout = read_field_layout(file, kLayout);
   store.kolmo_version_ = file.read_string_attribute("/", "kolmo_version");
   store.created_ = file.read_string_attribute("/", "created");

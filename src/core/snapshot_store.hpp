@@ -24,6 +24,9 @@ struct SnapshotHeader {
   std::vector<std::string> parameter_names;  ///< one per coordinate of a Mu
   std::vector<std::string> output_names;     ///< one per entry of a snapshot's outputs
   std::string case_text;                     ///< the case file's text, stored verbatim
+  /// What the snapshot values depend on beyond the points (the problem section, the solver's
+  /// tolerances), as comparable text; a resumed file must match it. Empty: not checked.
+  std::string definition;
   std::int64_t vector_size = 0;              ///< global size of every snapshot vector
   FieldLayout layout;                        ///< mesh of the field, for ParaView (may be empty)
 };

@@ -28,6 +28,9 @@ bool read_text_file(const std::string& path, std::string& text, std::string& err
 /// The shortest text that reads back as exactly `value` ("0.1", "1", "1e-10", "2.5").
 std::string format_number(double value);
 
+/// `value` to 3 significant digits for messages ("3.04e-10", "inf").
+std::string format_short(double value);
+
 /// The candidate closest to `word` by (case-insensitive, optimal-string-alignment) Damerau-
 /// Levenshtein distance, or "" when none is reasonably close: distance <= max(2, size/3) where
 /// size is the length of `word`, or, failing that, one being a prefix (of 3+ characters) of the

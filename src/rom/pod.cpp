@@ -222,11 +222,20 @@ PodResult compute_pod(Mat inner_product, std::int64_t count, const SnapshotColum
                       const PodOptions& options) {
   KOLMO_INPUT_CHECK(count >= 1, "POD: no snapshots");
   KOLMO_INPUT_CHECK(options.tolerance >= 0, "POD: the tolerance must be >= 0, got " << options.tolerance);
+  KOLMO_INPUT_CHECK(options.method == "qr" || options.method == "snapshots" || options.method == "incremental",
+                    "POD: unknown method '" << options.method << "' (expected one of: qr, snapshots, incremental)");
+  PetscInt unknowns = 0;
+  KOLMO_PETSC_CALL(MatGetSize(inner_product, &unknowns, nullptr));
+  if (count > unknowns && options.method != "snapshots") {
+    // The QR methods keep an orthonormal column per snapshot, which more snapshots than unknowns
+    // cannot have; the method of snapshots (a count x count Gramian) is exact for any count.
+    PodOptions gramian = options;
+    gramian.method = "snapshots";
+    return pod_snapshots(inner_product, count, column, gramian);
+  }
   if (options.method == "qr") return pod_qr(inner_product, count, column, options);
   if (options.method == "snapshots") return pod_snapshots(inner_product, count, column, options);
-  if (options.method == "incremental") return pod_incremental(inner_product, count, column, options);
-  throw InputError("POD: unknown method '" + options.method +
-                   "' (expected one of: qr, snapshots, incremental)");
+  return pod_incremental(inner_product, count, column, options);
 }
 
 PodResult compute_pod(const operators::ParametrizedProblem& problem, const SnapshotStore& store,

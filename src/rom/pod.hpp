@@ -64,7 +64,9 @@ using SnapshotColumn = std::function<void(std::int64_t j, Vec out)>;
 
 /// The POD of `count` snapshots given by `column`, in the inner product `inner_product` (SPD,
 /// borrowed; its communicator and layout are those of the snapshots). Columns are requested in
-/// order 0..count-1, each once. Collective on the communicator of `inner_product`.
+/// order 0..count-1, each once. With more snapshots than unknowns the "qr" and "incremental"
+/// methods give way to "snapshots", the one that holds no column per snapshot. Collective on the
+/// communicator of `inner_product`.
 /// @throws InputError on an unknown method or count < 1.
 PodResult compute_pod(Mat inner_product, std::int64_t count, const SnapshotColumn& column,
                       const PodOptions& options);

@@ -115,13 +115,10 @@ SequenceSolver::SequenceSolver(const operators::ParametrizedProblem& problem,
   std::string type = settings.ksp_type;
   if (policy.recycle && type != ksp_type_rcg && type != ksp_type_gcrodr)
     type = galerkin_ ? ksp_type_rcg : ksp_type_gcrodr;
-  KOLMO_PETSC_CALL(KSPSetType(ksp_, type.c_str()));
+  set_solver_types(ksp_, type, settings.pc_type);
   // Both setters do nothing for other KSP types; the options database may still override them.
   gcrodr_set_recycle(ksp_, policy.recycle);
   rcg_set_recycle(ksp_, policy.recycle);
-  PC pc = nullptr;
-  KOLMO_PETSC_CALL(KSPGetPC(ksp_, &pc));
-  KOLMO_PETSC_CALL(PCSetType(pc, settings.pc_type.c_str()));
   KOLMO_PETSC_CALL(KSPSetTolerances(ksp_, settings.rtol, settings.atol, PETSC_DEFAULT, settings.max_it));
   configure_petsc_guess();
   KOLMO_PETSC_CALL(KSPSetFromOptions(ksp_));
@@ -129,6 +126,8 @@ SequenceSolver::SequenceSolver(const operators::ParametrizedProblem& problem,
   // matrix-free sum with the new coefficients, and PCMG/GAMG (which default to smoothing the finest
   // level with the operator) would mix it with coarse levels of the last build: an indefinite
   // preconditioner (measured: CG + GAMG stopped with DIVERGED_INDEFINITE_PC).
+  PC pc = nullptr;
+  KOLMO_PETSC_CALL(KSPGetPC(ksp_, &pc));
   KOLMO_PETSC_CALL(PCSetUseAmat(pc, PETSC_FALSE));
   KOLMO_PETSC_CALL(KSPGetTolerances(ksp_, &rtol_, &atol_, &dtol_, &max_it_));
   solve_rtol_ = rtol_;  // set per system in solve()
@@ -651,7 +650,7 @@ SequenceStats SequenceSolver::solve(const Mu& mu, Vec u) {
     throw SolverError(std::string("truth solve at ") + format_mu(problem_.parameter_space(), mu) +
                           " did not converge: " + KSPConvergedReasons[stats.reason] + " after " +
                           std::to_string(stats.iterations) + " iterations (relative residual " +
-                          std::to_string(stats.relative_residual) + ", sequence policy " +
+                          format_short(stats.relative_residual) + ", sequence policy " +
                           describe(policy_) +
                           "); change solver.ksp_type / solver.pc_type / solver.max_it / "
                           "solver.sequence in the case file, or pass -" +

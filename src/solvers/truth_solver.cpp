@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/parameter_space.hpp"
+#include "core/text.hpp"
 #include "solvers/register_solvers.hpp"
 
 namespace kolmo::solvers {
@@ -19,6 +20,33 @@ void apply_petsc_options(const SolverSection& settings, const std::string& prefi
   }
 }
 
+void set_solver_types(KSP ksp, const std::string& ksp_type, const std::string& pc_type) {
+  register_solvers();  // Kolmo's own types (gcrodr, rcg, kolmo_learned, ...) are names too
+  const auto unknown = [](const PetscException& e, const char* key, const char* kind, const std::string& name) {
+    if (e.code() != PETSC_ERR_ARG_UNKNOWN_TYPE) throw;
+    throw InputError(std::string("solver.") + key + ": PETSc knows no " + kind + " type '" + name +
+                     "' (a misspelling, or a type of a package this PETSc was built without)");
+  };
+  try {
+    KOLMO_PETSC_CALL(KSPSetType(ksp, ksp_type.c_str()));
+  } catch (const PetscException& e) {
+    unknown(e, "ksp_type", "KSP", ksp_type);
+  }
+  PC pc = nullptr;
+  KOLMO_PETSC_CALL(KSPGetPC(ksp, &pc));
+  try {
+    KOLMO_PETSC_CALL(PCSetType(pc, pc_type.c_str()));
+  } catch (const PetscException& e) {
+    unknown(e, "pc_type", "PC", pc_type);
+  }
+}
+
+void check_solver_types(MPI_Comm comm, const SolverSection& settings) {
+  KSPHandle ksp;
+  KOLMO_PETSC_CALL(KSPCreate(comm, ksp.out()));
+  set_solver_types(ksp, settings.ksp_type, settings.pc_type);
+}
+
 TruthSolver::TruthSolver(const operators::ParametrizedProblem& problem,
                          const SolverSection& settings, std::string prefix)
     : problem_(problem), prefix_(std::move(prefix)) {
@@ -26,10 +54,7 @@ TruthSolver::TruthSolver(const operators::ParametrizedProblem& problem,
   apply_petsc_options(settings, prefix_);
   KOLMO_PETSC_CALL(KSPCreate(problem.comm(), ksp_.out()));
   if (!prefix_.empty()) KOLMO_PETSC_CALL(KSPSetOptionsPrefix(ksp_, prefix_.c_str()));
-  KOLMO_PETSC_CALL(KSPSetType(ksp_, settings.ksp_type.c_str()));
-  PC pc = nullptr;
-  KOLMO_PETSC_CALL(KSPGetPC(ksp_, &pc));
-  KOLMO_PETSC_CALL(PCSetType(pc, settings.pc_type.c_str()));
+  set_solver_types(ksp_, settings.ksp_type, settings.pc_type);
   KOLMO_PETSC_CALL(KSPSetTolerances(ksp_, settings.rtol, settings.atol, PETSC_DEFAULT, settings.max_it));
   KOLMO_PETSC_CALL(KSPSetFromOptions(ksp_));
   rhs_ = problem.create_vector();
@@ -61,7 +86,7 @@ SolveStats TruthSolver::solve(const Mu& mu, Vec u) {
     throw SolverError("truth solve at " + format_mu(problem_.parameter_space(), mu) +
                           " did not converge: " + KSPConvergedReasons[stats.reason] + " after " +
                           std::to_string(stats.iterations) + " iterations (relative residual " +
-                          std::to_string(stats.relative_residual) +
+                          format_short(stats.relative_residual) +
                           "); change solver.ksp_type / solver.pc_type / solver.max_it in the case "
                           "file, or pass -" + prefix_ + "ksp_monitor to watch it",
                       stats.reason);

@@ -36,6 +36,15 @@ class SolverError : public Exception {
 /// overriding options given on the command line (those win). Not collective.
 void apply_petsc_options(const SolverSection& settings, const std::string& prefix);
 
+/// KSPSetType and PCSetType on `ksp` with the case file's names. A name PETSc does not know is a
+/// mistake in the case file: InputError naming `solver.ksp_type` or `solver.pc_type`, thrown alike
+/// on every rank. Collective on the KSP's communicator.
+void set_solver_types(KSP ksp, const std::string& ksp_type, const std::string& pc_type);
+
+/// What `kolmo check` asks of a solver section: set_solver_types on a throw-away KSP on `comm`.
+/// Collective.
+void check_solver_types(MPI_Comm comm, const SolverSection& settings);
+
 /// Solves the problem's truth system for any parameter point. Keeps the KSP and the assembled
 /// operator between solves (the matrix is re-filled, not re-allocated). The problem must outlive
 /// the solver. Collective on the problem's communicator.
