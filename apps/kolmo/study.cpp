@@ -40,8 +40,9 @@ std::string output_path_problem(const std::string& path, const std::vector<std::
   for (const auto& input : inputs) {
     if (input.empty() || !fs::exists(target, error) || !fs::exists(input, error)) continue;
     if (fs::equivalent(target, input, error))
-      return (input == path ? std::string("it") : "it is the same file as '" + input + "', which") +
-             " is an input of this command; writing it would destroy it";
+      return (input == path ? std::string() : "it is the same file as '" + input + "'; ") +
+             "writing it would destroy a file of this study (an input of the command, the case's "
+             "snapshots or its model)";
   }
   return {};
 }

@@ -23,13 +23,14 @@ std::vector<Mu> required_sample(MPI_Comm comm, const CaseFile& case_file, const 
                                 const std::string& command);
 
 /// Why `path` cannot be written as a file ("the directory 'x' does not exist", "it is the same
-/// file as 'y', which is an input of this command; ..."), or "" when it can. `inputs` are the files
-/// the command reads or keeps. Not collective: looks at the file system of this process.
+/// file as 'y'; writing it would destroy ..."), or "" when it can. `inputs` are the files the
+/// command reads and the study's results it must not overwrite (the case's snapshots, its model).
+/// Not collective: looks at the file system of this process.
 std::string output_path_problem(const std::string& path, const std::vector<std::string>& inputs);
 
 /// Checks, before any work, that `path` (named by `what`: an option or a case key) can be written
-/// as a file and is none of `inputs`, the files the command reads or keeps (writing it would
-/// destroy one). InputError otherwise. Collective (rank 0 looks, every rank throws alike).
+/// as a file and is none of `inputs` (as in output_path_problem). InputError otherwise.
+/// Collective (rank 0 looks, every rank throws alike).
 void check_output_path(MPI_Comm comm, const std::string& path, const std::string& what,
                        const std::vector<std::string>& inputs);
 

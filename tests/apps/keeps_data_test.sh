@@ -27,18 +27,18 @@ expect() {
 }
 
 cp case.yaml case.orig
-expect "--output: cannot write 'case.yaml': it is an input of this command" solve case.yaml --mu 0.5,0.5,0.5,0.5 --output case.yaml
+expect "--output: cannot write 'case.yaml': writing it would destroy a file of this study" solve case.yaml --mu 0.5,0.5,0.5,0.5 --output case.yaml
 expect "--json: cannot write '\./case.yaml': it is the same file as 'case.yaml'" solve case.yaml --mu 0.5,0.5,0.5,0.5 --json ./case.yaml
 expect "--output: cannot write 'nodir/u.h5': the directory 'nodir' does not exist" solve case.yaml --mu 0.5,0.5,0.5,0.5 --output nodir/u.h5
 cmp -s case.yaml case.orig || fail "the case file was changed"
 
 "${mpi[@]}" "$kolmo" snapshots case.yaml --quiet || fail "snapshots"
 cp small_block_snapshots.h5 snapshots.orig
-expect "--output: cannot write 'small_block_snapshots.h5': it is" \
+expect "--output: cannot write 'small_block_snapshots.h5': writing it would destroy" \
   sweep case.yaml --output small_block_snapshots.h5
 # The model over the snapshots it is built from, and a model path that cannot be written.
 sed 's|^snapshots:.*|&\nrom: {model: small_block_snapshots.h5}|' case.orig >model_over_snapshots.yaml
-expect "rom.model: cannot write 'small_block_snapshots.h5': it is" offline model_over_snapshots.yaml
+expect "rom.model: cannot write 'small_block_snapshots.h5': writing it would destroy" offline model_over_snapshots.yaml
 sed 's|^snapshots:.*|&\nrom: {model: nodir/model.h5}|' case.orig >model_nodir.yaml
 expect "rom.model: cannot write 'nodir/model.h5': the directory 'nodir' does not exist" offline model_nodir.yaml
 # --restart with a solver PETSc rejects fails before it deletes the snapshots.
