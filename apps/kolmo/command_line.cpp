@@ -40,7 +40,10 @@ CommandLine parse_command_line(int argc, char** argv) {
       } else if (!is_flag(name) && i + 1 < argc &&
                  (argv[i + 1][0] != '-' || is_number(argv[i + 1]))) {
         value = argv[++i];
+      } else if (!is_flag(name)) {
+        line.missing_value.push_back(name);
       }
+      if (line.options.count(name)) line.repeated.push_back(name);
       line.options[name] = value;
     } else if (token.size() > 1 && token[0] == '-' && !is_number(token)) {
       line.petsc_arguments.push_back(token);
@@ -55,17 +58,29 @@ CommandLine parse_command_line(int argc, char** argv) {
   return line;
 }
 
-void check_options(const CommandLine& line, const std::vector<std::string>& allowed) {
+void check_options(const CommandLine& line, const std::vector<std::string>& allowed,
+                   std::size_t max_positional) {
+  const std::string command = "kolmo " + line.command + ": ";
+  const std::string see = "; see 'kolmo " + line.command + " --help'";
   for (const auto& [name, value] : line.options) {
     bool known = name == "quiet" || name == "help" || name == "version";
     for (const auto& a : allowed) known = known || a == name;
     if (known) continue;
-    std::string message = "kolmo " + line.command + ": unknown option '--" + name + "'";
+    std::string message = command + "unknown option '--" + name + "'";
     if (const auto near = nearest_word(name, allowed); !near.empty())
       message += " (did you mean '--" + near + "'?)";
-    message += "; see 'kolmo " + line.command + " --help'";
-    throw InputError(message);
+    throw InputError(message + see);
   }
+  if (!line.missing_value.empty())
+    throw InputError(command + "option '--" + line.missing_value.front() +
+                     "' needs a value (write a value that starts with '-' as --" +
+                     line.missing_value.front() + "=VALUE)" + see);
+  if (!line.repeated.empty())
+    throw InputError(command + "option '--" + line.repeated.front() + "' is given more than once" +
+                     see);
+  if (line.positional.size() > max_positional)
+    throw InputError(command + "unexpected argument '" + line.positional[max_positional] + "'" +
+                     see);
 }
 
 }  // namespace kolmo::app

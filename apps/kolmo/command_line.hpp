@@ -17,6 +17,8 @@ struct CommandLine {
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;     // without the leading "--"; flags map to ""
   std::vector<std::string> petsc_arguments;       // argv[0] first, then PETSc's tokens
+  std::vector<std::string> repeated;              // options given more than once
+  std::vector<std::string> missing_value;         // value options followed by nothing or a '-' token
 
   bool has(const std::string& name) const { return options.count(name) != 0; }
   std::optional<std::string> value(const std::string& name) const;
@@ -26,7 +28,10 @@ struct CommandLine {
 CommandLine parse_command_line(int argc, char** argv);
 
 /// @throws InputError when an option is neither in `allowed` nor global (--quiet, --help,
-/// --version), suggesting the nearest one.
-void check_options(const CommandLine& line, const std::vector<std::string>& allowed);
+/// --version), suggesting the nearest one; when an option is given twice or without its value
+/// (a value that starts with '-' must be written --name=value); or when there are more
+/// than `max_positional` positional arguments (a stray word is a mistake, not something to drop).
+void check_options(const CommandLine& line, const std::vector<std::string>& allowed,
+                   std::size_t max_positional = 1);
 
 }  // namespace kolmo::app

@@ -209,7 +209,7 @@ int run_sweep(MPI_Comm comm, const CommandLine& line) {
 }
 
 int run_merge(MPI_Comm comm, const CommandLine& line) {
-  check_options(line, {});
+  check_options(line, {}, std::numeric_limits<std::size_t>::max());
   const std::string output = positional(line, 0, "the output file (MERGED.h5)");
   KOLMO_INPUT_CHECK(line.positional.size() >= 2, "kolmo merge: no shard files given; usage: kolmo merge OUTPUT.h5 SHARD.h5 ...");
   check_output_path(comm, output, "kolmo merge OUTPUT", {line.positional.begin() + 1, line.positional.end()});

@@ -74,7 +74,13 @@ int run_tensor(MPI_Comm comm, const CommandLine& line) {
     report.set("particles", static_cast<long long>(r.particles))
         .set("kernel_terms", static_cast<long long>(r.kernel_terms))
         .set("max_error_total", r.max_error_total);
+  report.set("resolved", r.unresolved.empty());
   write_json_report(comm, line, report);
+  // A tolerance the tensor does not meet is a failure, reported after the output is written so
+  // that the result stays available for inspection.
+  if (!r.unresolved.empty())
+    throw InputError(c.path + ": " + r.unresolved + "; the tensor reached a max error of " +
+                     format_short(r.max_error) + " and is in " + c.output_file);
   return 0;
 }
 

@@ -2,6 +2,7 @@
 // snapshot file (solutions at parameter points; the matrices come from the problem), hold out the
 // last snapshots, and report CG iterations on them before (the model's starting weights, IC(0)
 // for learned_ic) and after the fit. The fitted model is written for -pc_kolmo_learned_file.
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "commands.hpp"
 #include "core/mpi.hpp"
 #include "core/snapshot_store.hpp"
+#include "core/text.hpp"
 #include "operators/problem_factory.hpp"
 #include "solvers/learned_ic_model.hpp"
 #include "solvers/pc_learned.hpp"
@@ -65,6 +67,11 @@ int run_train_pc(MPI_Comm comm, const CommandLine& line) {
   const CaseFile c = load_case(comm, line);
   register_solvers();
   const std::string model_name = line.value("model").value_or(solvers::default_learned_model);
+  const auto known_models = solvers::learned_model_names();
+  KOLMO_INPUT_CHECK(std::find(known_models.begin(), known_models.end(), model_name) !=
+                        known_models.end(),
+                    "--model '" << model_name << "': unknown learned preconditioner model (known: "
+                                << join(known_models) << ")");
   const std::string output = line.value("output").value_or(c.name + "_pc.h5");
   const int held_out = count_option(line, "held-out", 4);
   const int max_train = count_option(line, "max-train", 16);

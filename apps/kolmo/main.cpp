@@ -3,6 +3,7 @@
 // non-zero exit status on every rank.
 #include <petscsys.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
@@ -60,6 +61,9 @@ int main(int argc, char** argv) {
   char** petsc_args = petsc_argv.data();
 
   kolmo::Environment environment(petsc_argc, petsc_args);
+  // PETSc catches SIGPIPE and prints a crash report; for a command-line tool whose reader went
+  // away (`kolmo info f.h5 | head`) the Unix convention is to stop quietly.
+  std::signal(SIGPIPE, SIG_DFL);
   MPI_Comm comm = PETSC_COMM_WORLD;
   const bool root = kolmo::comm_rank(comm) == 0;
   if (line.has("quiet")) kolmo::Progress::set_quiet(true);

@@ -22,15 +22,6 @@ const std::vector<std::string>& sampler_keys(const std::string& sampler) {
   return keys.at(sampler);
 }
 
-std::string join(const std::vector<std::string>& words, const std::string& separator = ", ") {
-  std::string out;
-  for (const auto& w : words) {
-    if (!out.empty()) out += separator;
-    out += w;
-  }
-  return out;
-}
-
 // Allow exactly `keys` in `reader`, and report any other key before anything is read: a typo
 // in a key name ("szie") is then reported as such, not as the missing key it was meant to be.
 void declare_keys(MapReader& reader, const std::vector<std::string>& keys) {
@@ -242,22 +233,14 @@ SampleSpec read_sample_section(const ConfigNode& node, const ParameterSpace& spa
     const std::string file = reader.required<std::string>("file");
     if (trim(file).empty()) reader.child("file").fail("expected a file name");
     spec.file = case_file.resolve(file);
+    spec.origin = reader.child("file").location() + ": '" + reader.child("file").key_path() + "'";
   }
   return spec;
 }
 
 CaseFile parse_case_file(const std::string& text, const std::string& path) {
   const auto file = std::make_shared<const std::string>(path);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    std::string where = path;
-    if (e.mark.line >= 0 && e.mark.column >= 0)
-      where += std::string(":") + std::to_string(e.mark.line + 1) + ":" +
-               std::to_string(e.mark.column + 1);
-    throw InputError(where + ": YAML syntax error: " + e.msg);
-  }
+  const YAML::Node root = parse_yaml_document(text, path);
 
   CaseFile cf;
   cf.path = path;

@@ -61,16 +61,28 @@ struct TypeName<std::string> {
   static constexpr const char* many = "strings";
 };
 
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) {
-    if (!out.empty()) out += ", ";
-    out += w;
-  }
-  return out;
-}
-
 }  // namespace
+
+YAML::Node parse_yaml_document(const std::string& text, const std::string& path) {
+  const auto where = [&](const YAML::Mark& mark) {
+    return is_null_mark(mark) ? path
+                              : path + ":" + std::to_string(mark.line + 1) + ":" +
+                                    std::to_string(mark.column + 1);
+  };
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(where(e.mark) + ": YAML syntax error: " + e.msg);
+  }
+  // An empty document after a trailing '---' holds nothing to lose; any other would be ignored.
+  for (std::size_t d = 1; d < documents.size(); ++d)
+    if (!documents[d].IsNull())
+      throw InputError(where(documents[d].Mark()) +
+                       ": a second YAML document (after '---'), which Kolmo would ignore; a case "
+                       "file holds one");
+  return documents.empty() ? YAML::Node() : documents.front();
+}
 
 ConfigNode::ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file,
                        std::string key_path)
@@ -247,6 +259,11 @@ template std::map<std::string, std::string> ConfigNode::as<std::map<std::string,
     const;
 
 MapReader::MapReader(ConfigNode node) : node_(std::move(node)) {
+  // A section written with nothing after it (`sequence:`) is a mistake like any empty value;
+  // only a section left out takes its defaults.
+  if (node_.yaml().IsDefined() && node_.yaml().IsNull() && !node_.key_path().empty())
+    node_.fail("expected a map (key: value lines), got an empty value; leave the key out to get "
+               "its defaults");
   if (!node_.defined()) return;
   if (!node_.is_map())
     node_.fail(std::string("expected a map (key: value lines), got ") + node_.describe());

@@ -14,6 +14,12 @@
 
 namespace kolmo {
 
+/// Parse `text`, the contents of the YAML file `path`, which must hold one document. Not
+/// collective.
+/// @throws InputError "path:line:column: YAML syntax error: ..." or, for a second document after
+/// `---`, "path:line:column: a second YAML document ...".
+YAML::Node parse_yaml_document(const std::string& text, const std::string& path);
+
 /// A node of a parsed case file, with its origin for diagnostics. Cheap to copy. Not collective.
 class ConfigNode {
  public:
@@ -89,8 +95,8 @@ class ConfigNode {
 /// estimator, max_size, method, model, tolerance)`. Not collective.
 class MapReader {
  public:
-  /// @throws InputError when `node` is defined but not a map, or when a key appears twice. An
-  /// undefined or null node reads as an empty map (every key takes its default).
+  /// @throws InputError when `node` is written but not a map (an empty value included), or when a
+  /// key appears twice. An absent node reads as an empty map (every key takes its default).
   explicit MapReader(ConfigNode node);
 
   const ConfigNode& node() const noexcept { return node_; }

@@ -196,9 +196,9 @@ class File {
   std::vector<std::string> read_strings_attribute(const std::string& object_path,
                                                   const std::string& name) const;
 
-  /// Create a contiguous dataset of `shape` (1-D or 2-D, row-major `data`, size = product of
-  /// shape) and write it. Only rank 0's `data` is written; every rank must pass the same shape.
-  /// Collective for a collective file.
+  /// Create a dataset of `shape` (1-D or 2-D, row-major `data`, size = product of shape) and
+  /// write it, with Fletcher-32 checksums that every read verifies. Only rank 0's `data` is
+  /// written; every rank must pass the same shape. Collective for a collective file.
   void write_doubles(const std::string& object_path, const std::vector<hsize_t>& shape,
                      const std::vector<double>& data);
   void write_ints(const std::string& object_path, const std::vector<hsize_t>& shape,
@@ -222,9 +222,12 @@ class File {
   /// (H5D_ALLOC_TIME_EARLY) and that records no modification times, so that later writes of its
   /// raw data never touch the file's metadata. With `zero_fill` the storage is filled with zeros
   /// at creation; without it the content is undefined until written (no cost for large data).
-  /// Collective for a collective file.
+  /// With `checksummed` (for data written whole or in a few large blocks: a partial write of a
+  /// chunk rewrites it) the dataset is chunked with Fletcher-32 checksums instead, as the datasets
+  /// of write_doubles and write_ints are. Collective for a collective file.
   void create_fixed_dataset(const std::string& object_path, hid_t file_type,
-                            const std::vector<hsize_t>& shape, bool zero_fill);
+                            const std::vector<hsize_t>& shape, bool zero_fill,
+                            bool checksummed = false);
 
   /// Write the block of `count` elements starting at `start` (one entry per dimension) of an
   /// existing dataset from `data` (row-major, of `memory_type`). Collective for a collective file:
@@ -245,6 +248,10 @@ class File {
   static File open_impl(MPI_Comm comm, const std::string& path, Access access, bool collective);
   static File create_impl(MPI_Comm comm, const std::string& path, bool overwrite, bool collective);
   bool is_root() const;
+  // Chunked layout with Fletcher-32 checksums (and NaN fill for floats) on the dataset creation
+  // list `dcpl` of a dataset of `file_type`.
+  void set_checksummed_layout(hid_t dcpl, hid_t file_type, const std::vector<hsize_t>& shape,
+                              const std::string& object_path) const;
   void write_numeric(const std::string& object_path, const std::vector<hsize_t>& shape,
                      hid_t file_type, hid_t memory_type, const void* data, std::size_t count);
   void read_numeric(const std::string& object_path, hid_t memory_type, void* data,

@@ -90,15 +90,6 @@ std::vector<std::string_view> split_fields(std::string_view line) {
   }
 }
 
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) {
-    if (!out.empty()) out += ", ";
-    out += w;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<Mu> parse_sample_csv(const ParameterSpace& space, const std::string& text,
@@ -186,12 +177,20 @@ std::vector<Mu> draw_generated(const ParameterSpace& space, const SampleSpec& sp
                    "' (allowed: random, lhs, grid, file)");
 }
 
+// A file that cannot be read is named with the case-file key that asked for it.
+std::string with_origin(const SampleSpec& spec, const std::string& error) {
+  return spec.origin.empty() ? error : spec.origin + ": " + error;
+}
+
 }  // namespace
 
 std::vector<Mu> draw_sample(const ParameterSpace& space, const SampleSpec& spec) {
   if (spec.method == "file") {
     KOLMO_INPUT_CHECK(!spec.file.empty(), "file sample: no file given");
-    return read_sample_csv(space, spec.file);
+    std::string text, error;
+    read_text_file(spec.file, text, error);
+    KOLMO_INPUT_CHECK(error.empty(), with_origin(spec, error));
+    return parse_sample_csv(space, text, spec.file);
   }
   return draw_generated(space, spec);
 }
@@ -202,7 +201,7 @@ std::vector<Mu> draw_sample(MPI_Comm comm, const ParameterSpace& space, const Sa
   std::string text, error;
   if (comm_rank(comm) == 0) read_text_file(spec.file, text, error);
   broadcast_string(comm, error);
-  KOLMO_INPUT_CHECK(error.empty(), error);
+  KOLMO_INPUT_CHECK(error.empty(), with_origin(spec, error));
   broadcast_string(comm, text);
   return parse_sample_csv(space, text, spec.file);
 }

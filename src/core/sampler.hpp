@@ -22,6 +22,7 @@ struct SampleSpec {
   std::uint64_t seed = 0;            ///< random, lhs
   std::vector<std::size_t> points;   ///< grid: points per parameter (one value = all parameters)
   std::string file;                  ///< file: path of the CSV file (already resolved)
+  std::string origin;                ///< file: where it was given ("case.yaml:9:27: 'test.file'")
 };
 
 /// A uniform number in [0, 1) from the top 53 bits of one draw of `rng`. Unlike

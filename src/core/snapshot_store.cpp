@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/hdf5_vector.hpp"
 #include "core/mpi.hpp"
+#include "core/text.hpp"
 #include "core/version.hpp"
 #include "core/xdmf.hpp"
 
@@ -69,15 +70,6 @@ void on_root(MPI_Comm comm, const std::function<void()>& body) {
   if (failure.empty()) return;
   if (failure.front() == 'I') throw InputError(failure.substr(1));
   throw Exception(failure.substr(1));
-}
-
-std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
-  std::string text;
-  for (const auto& item : items) {
-    if (!text.empty()) text += separator;
-    text += item;
-  }
-  return text;
 }
 
 std::string list_or_none(const std::vector<std::string>& items) {

@@ -85,6 +85,15 @@ std::string format_number(double value) {
   return std::string(buffer, end);
 }
 
+std::string join(const std::vector<std::string>& words, const std::string& separator) {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) out += separator;
+    out += w;
+  }
+  return out;
+}
+
 std::string format_short(double value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.3g", value);

@@ -31,6 +31,9 @@ std::string format_number(double value);
 /// `value` to 3 significant digits for messages ("3.04e-10", "inf").
 std::string format_short(double value);
 
+/// The words separated by `separator` ("a, b, c" by default).
+std::string join(const std::vector<std::string>& words, const std::string& separator = ", ");
+
 /// The candidate closest to `word` by (case-insensitive, optimal-string-alignment) Damerau-
 /// Levenshtein distance, or "" when none is reasonably close: distance <= max(2, size/3) where
 /// size is the length of `word`, or, failing that, one being a prefix (of 3+ characters) of the

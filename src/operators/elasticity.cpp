@@ -41,7 +41,7 @@ std::string young_problem(const ElasticitySettings& s, const ParameterSpace& spa
   if (s.young.empty() && space.dimension() < count)
     message << "'young' is not given, so the first " << count
             << " parameters would be the moduli of the " << count << " subdomains, but there are only "
-            << space.dimension() << (space.dimension() ? " (" : "") << join_names(space.names())
+            << space.dimension() << (space.dimension() ? " (" : "") << join(space.names())
             << (space.dimension() ? ")" : "") << "; give 'young' as a list of " << count
             << " expressions of the parameters";
   else if (!s.young.empty() && s.young.size() != count)

@@ -34,7 +34,7 @@ std::string center_problem(const std::array<std::string, 2>& center, const Param
   for (const auto& name : center) {
     if (!space.index_of(name)) {
       message << "'" << name << "' is not a parameter (parameters: "
-              << (space.dimension() ? join_names(space.names()) : std::string("none")) << ")";
+              << (space.dimension() ? join(space.names()) : std::string("none")) << ")";
       return message.str();
     }
   }
@@ -140,7 +140,8 @@ GaussianSettings read_gaussian_settings(const ConfigNode& problem, const Paramet
     if (eim.has("indicator_points")) {
       const int k = eim.optional<int>("indicator_points", s.eim.indicator_points);
       std::ostringstream p;
-      if (k < 0) p << "indicator_points must be non-negative, got " << k;
+      // The reduced model's error bound rests on the indicator, so it needs at least one point.
+      if (k < 1) p << "indicator_points must be at least 1 (the error bound uses them), got " << k;
       s.eim.indicator_points = checked("indicator_points", k, p.str());
     }
     eim.allow("indicator_points");

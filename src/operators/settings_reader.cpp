@@ -108,13 +108,4 @@ std::vector<std::string> read_expression_list(MapReader& reader, const std::stri
   return texts;
 }
 
-std::string join_names(const std::vector<std::string>& names) {
-  std::string joined;
-  for (const auto& name : names) {
-    if (!joined.empty()) joined += ", ";
-    joined += name;
-  }
-  return joined;
-}
-
 }  // namespace kolmo::operators

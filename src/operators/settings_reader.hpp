@@ -44,7 +44,4 @@ std::vector<std::string> read_expression_list(MapReader& reader, const std::stri
                                               const std::vector<std::string>& fallback,
                                               const ParameterSpace& space);
 
-/// "a, b, c" for messages.
-std::string join_names(const std::vector<std::string>& names);
-
 }  // namespace kolmo::operators

@@ -4,7 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
+
+#include "core/error.hpp"
+#include "core/exceptions.hpp"
+#include "core/mpi.hpp"
 
 namespace kolmo::operators {
 namespace {
@@ -36,12 +41,24 @@ StructuredGrid::StructuredGrid(MPI_Comm comm, const GridSpec& spec) : comm_(comm
   offset_y_ = spec.dirichlet_bottom ? 1 : 0;
   nodes_x_ = spec.cells_x + 1 - offset_x_ - (spec.dirichlet_right ? 1 : 0);
   nodes_y_ = spec.cells_y + 1 - offset_y_ - (spec.dirichlet_top ? 1 : 0);
-  KOLMO_CHECK(nodes_x_ >= 1 && nodes_y_ >= 1,
-              "grid of " << spec.cells_x << " x " << spec.cells_y << " cells has no unknowns");
+  KOLMO_INPUT_CHECK(nodes_x_ >= 1 && nodes_y_ >= 1,
+                    "problem.cells: a grid of " << spec.cells_x << " x " << spec.cells_y
+                                                << " cells has no unknowns inside its Dirichlet "
+                                                   "boundary; use at least 2 cells per direction");
   KOLMO_PETSC_CALL(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX,
                                 nodes_x_, nodes_y_, PETSC_DECIDE, PETSC_DECIDE, spec.components, 1,
                                 nullptr, nullptr, dm_.out()));
-  KOLMO_PETSC_CALL(DMSetUp(dm_));
+  // PETSc refuses a split that leaves a rank without a row or column of nodes; say which input
+  // is at fault instead of passing on "Partition in y direction is too fine".
+  try {
+    KOLMO_PETSC_CALL(DMSetUp(dm_));
+  } catch (const Exception& e) {
+    throw InputError("problem.cells: a grid of " + std::to_string(spec.cells_x) + " x " +
+                     std::to_string(spec.cells_y) + " cells (" + std::to_string(nodes_x_) + " x " +
+                     std::to_string(nodes_y_) + " unknown nodes) cannot be split over " +
+                     std::to_string(comm_size(comm)) +
+                     " ranks; use more cells or fewer ranks (PETSc: " + e.what() + ")");
+  }
   KOLMO_PETSC_CALL(DMDASetUniformCoordinates(dm_, spec.x0 + offset_x_ * hx_,
                                              spec.x0 + (offset_x_ + nodes_x_ - 1) * hx_,
                                              spec.y0 + offset_y_ * hy_,

@@ -30,7 +30,7 @@ std::string conductivity_problem(const ThermalBlockSettings& s, const ParameterS
   if (given == count) return "";
   if (s.conductivity.empty())
     message << "'conductivity' is not given, so the parameters (" << space.dimension()
-            << (space.dimension() ? ": " : "") << join_names(space.names())
+            << (space.dimension() ? ": " : "") << join(space.names())
             << ") would be the conductivities of the " << s.blocks[0] << " x " << s.blocks[1]
             << " = " << count << " blocks; declare " << count
             << " parameters or give 'conductivity' as a list of " << count

@@ -48,7 +48,8 @@ void write_model_file(const std::string& path, const ReducedModel& model, BV bas
     VecHandle natural = problem.create_natural_vector();
     const NaturalRows rows = natural_rows(natural);
     const auto n = static_cast<hsize_t>(problem.global_size());
-    file.create_fixed_dataset(kBasis, H5T_IEEE_F64LE, {n, static_cast<hsize_t>(size)}, false);
+    file.create_fixed_dataset(kBasis, H5T_IEEE_F64LE, {n, static_cast<hsize_t>(size)}, false,
+                              true);
     std::vector<double> block(static_cast<std::size_t>(rows.count) * static_cast<std::size_t>(size));
     for (int j = 0; j < size; ++j) {
       Vec column = nullptr;

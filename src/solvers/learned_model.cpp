@@ -34,11 +34,14 @@ void register_learned_model(const std::string& name, LearnedModelFactory factory
 std::unique_ptr<LearnedModel> create_learned_model(const std::string& name) {
   const auto it = registry().find(name);
   if (it == registry().end()) {
+    // An empty registry is a program that forgot the registration, not a misspelled name.
+    KOLMO_INPUT_CHECK(!registry().empty(),
+                      "unknown learned preconditioner model '"
+                          << name << "': none is registered; call kolmo::register_solvers() first");
     std::ostringstream names;
     for (const auto& [n, f] : registry()) names << (names.tellp() > 0 ? ", " : "") << n;
-    KOLMO_INPUT_CHECK(false, "unknown learned preconditioner model '"
-                                 << name << "' (registered: " << names.str()
-                                 << "; did you call kolmo::register_solvers()?)");
+    KOLMO_INPUT_CHECK(false, "unknown learned preconditioner model '" << name << "' (known: "
+                                                                       << names.str() << ")");
   }
   auto model = it->second();
   KOLMO_CHECK(model != nullptr, "learned model factory '" << name << "' returned nothing");

@@ -121,7 +121,7 @@ SequenceSolver::SequenceSolver(const operators::ParametrizedProblem& problem,
   rcg_set_recycle(ksp_, policy.recycle);
   KOLMO_PETSC_CALL(KSPSetTolerances(ksp_, settings.rtol, settings.atol, PETSC_DEFAULT, settings.max_it));
   configure_petsc_guess();
-  KOLMO_PETSC_CALL(KSPSetFromOptions(ksp_));
+  set_from_options(ksp_, settings);
   // The preconditioner must use the assembled matrix only. While it is kept, the operator is the
   // matrix-free sum with the new coefficients, and PCMG/GAMG (which default to smoothing the finest
   // level with the operator) would mix it with coarse levels of the last build: an indefinite

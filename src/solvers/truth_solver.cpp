@@ -1,5 +1,6 @@
 #include "solvers/truth_solver.hpp"
 
+#include <cctype>
 #include <cmath>
 
 #include "core/parameter_space.hpp"
@@ -18,6 +19,57 @@ void apply_petsc_options(const SolverSection& settings, const std::string& prefi
     if (!given)
       KOLMO_PETSC_CALL(PetscOptionsSetValue(nullptr, option.c_str(), value.empty() ? nullptr : value.c_str()));
   }
+}
+
+namespace {
+
+// PETSc's own sentence in a PetscException's text ("Input string abc has no numeric value").
+std::string petsc_sentence(const std::string& what) {
+  auto begin = what.find("PETSc error");
+  begin = begin == std::string::npos ? 0 : what.find("): ", begin);
+  begin = begin == std::string::npos ? 0 : begin + 3;
+  return what.substr(begin, what.find(" [in ", begin) - begin);
+}
+
+// True when `word` occurs in `text` with no letter, digit, '.', '_' or '-' on either side.
+bool contains_word(const std::string& text, const std::string& word) {
+  const auto part_of_word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  };
+  for (auto at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+    const bool starts = at == 0 || !part_of_word(text[at - 1]);
+    const bool ends = at + word.size() == text.size() || !part_of_word(text[at + word.size()]);
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void set_from_options(KSP ksp, const SolverSection& settings) {
+  try {
+    KOLMO_PETSC_CALL(KSPSetFromOptions(ksp));
+  } catch (const PetscException& e) {
+    // PETSc names the value it could not read, not the option; find the case-file key holding it.
+    const std::string sentence = petsc_sentence(e.what());
+    for (const auto& [key, value] : settings.petsc)
+      if (!value.empty() && contains_word(sentence, value))
+        throw InputError("solver.petsc." + key + ": PETSc cannot use the value '" + value + "' (" +
+                         sentence + ")");
+    throw;
+  }
+}
+
+std::vector<std::string> unread_petsc_options(const SolverSection& settings,
+                                              const std::string& prefix) {
+  std::vector<std::string> unread;
+  for (const auto& [key, value] : settings.petsc) {
+    const std::string option = "-" + prefix + (key.starts_with("-") ? key.substr(1) : key);
+    PetscBool used = PETSC_FALSE;
+    KOLMO_PETSC_CALL(PetscOptionsUsed(nullptr, option.c_str(), &used));
+    if (!used) unread.push_back(key);
+  }
+  return unread;
 }
 
 void set_solver_types(KSP ksp, const std::string& ksp_type, const std::string& pc_type) {
@@ -41,10 +93,15 @@ void set_solver_types(KSP ksp, const std::string& ksp_type, const std::string& p
   }
 }
 
-void check_solver_types(MPI_Comm comm, const SolverSection& settings) {
+std::vector<std::string> check_solver_section(MPI_Comm comm, const SolverSection& settings,
+                                              const std::string& prefix) {
+  apply_petsc_options(settings, prefix);
   KSPHandle ksp;
   KOLMO_PETSC_CALL(KSPCreate(comm, ksp.out()));
+  if (!prefix.empty()) KOLMO_PETSC_CALL(KSPSetOptionsPrefix(ksp, prefix.c_str()));
   set_solver_types(ksp, settings.ksp_type, settings.pc_type);
+  set_from_options(ksp, settings);
+  return unread_petsc_options(settings, prefix);
 }
 
 TruthSolver::TruthSolver(const operators::ParametrizedProblem& problem,
@@ -56,7 +113,7 @@ TruthSolver::TruthSolver(const operators::ParametrizedProblem& problem,
   if (!prefix_.empty()) KOLMO_PETSC_CALL(KSPSetOptionsPrefix(ksp_, prefix_.c_str()));
   set_solver_types(ksp_, settings.ksp_type, settings.pc_type);
   KOLMO_PETSC_CALL(KSPSetTolerances(ksp_, settings.rtol, settings.atol, PETSC_DEFAULT, settings.max_it));
-  KOLMO_PETSC_CALL(KSPSetFromOptions(ksp_));
+  set_from_options(ksp_, settings);
   rhs_ = problem.create_vector();
   residual_ = problem.create_vector();
 }

@@ -4,6 +4,7 @@
 #include <petscksp.h>
 
 #include <string>
+#include <vector>
 
 #include "core/case_file.hpp"
 #include "core/error.hpp"
@@ -41,9 +42,21 @@ void apply_petsc_options(const SolverSection& settings, const std::string& prefi
 /// on every rank. Collective on the KSP's communicator.
 void set_solver_types(KSP ksp, const std::string& ksp_type, const std::string& pc_type);
 
-/// What `kolmo check` asks of a solver section: set_solver_types on a throw-away KSP on `comm`.
-/// Collective.
-void check_solver_types(MPI_Comm comm, const SolverSection& settings);
+/// KSPSetFromOptions on `ksp`. When PETSc cannot read a value that the `petsc:` map gave, the
+/// InputError names its key: "solver.petsc.pc_gamg_threshold: PETSc cannot use the value 'abc'
+/// (Input string abc has no numeric value)". Collective on the KSP's communicator.
+void set_from_options(KSP ksp, const SolverSection& settings);
+
+/// The keys of the `petsc:` map that PETSc has not read so far under `prefix` (misspelled, or for
+/// another solver type, or read only later, at set-up). Not collective.
+std::vector<std::string> unread_petsc_options(const SolverSection& settings,
+                                              const std::string& prefix);
+
+/// What `kolmo check` asks of a solver section: apply_petsc_options, set_solver_types and
+/// set_from_options on a throw-away KSP on `comm` with options prefix `prefix`. Returns
+/// unread_petsc_options after that. Collective.
+std::vector<std::string> check_solver_section(MPI_Comm comm, const SolverSection& settings,
+                                              const std::string& prefix);
 
 /// Solves the problem's truth system for any parameter point. Keeps the KSP and the assembled
 /// operator between solves (the matrix is re-filled, not re-allocated). The problem must outlive

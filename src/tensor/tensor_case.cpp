@@ -142,15 +142,7 @@ Eigen::VectorXd tucker_slab(const TuckerTensor& t, Index begin, Index count) {
 
 TensorCase parse_tensor_case(const std::string& text, const std::string& path) {
   const auto file = std::make_shared<const std::string>(path);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    std::string where = path;
-    if (e.mark.line >= 0 && e.mark.column >= 0)
-      where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
-    throw InputError(where + ": YAML syntax error: " + e.msg);
-  }
+  const YAML::Node root = parse_yaml_document(text, path);
   const ConfigNode top_node(root, file, "");
   if (!top_node.defined()) top_node.fail("the case file is empty; it needs 'function:' or 'particles:'");
   MapReader top(top_node);
@@ -249,10 +241,28 @@ TensorCaseResult run_tensor_case(MPI_Comm comm, const TensorCase& c) {
     const BatchFunction f = expression_function(c);
     ChebyshevTuckerOptions options;
     options.eps = c.tolerance;
+    ChebyshevTuckerReport report;
     try {
-      tensor = ChebyshevTucker::from_function(f, c.box, options);
+      tensor = ChebyshevTucker::from_function(f, c.box, options, &report);
     } catch (const InputError& e) {
       c.input_node.child("expression").fail(e.what());
+    }
+    if (!report.chebyshev.converged) {
+      // The dimensions sampled at the cap are the unresolved ones; none there means the grid as
+      // a whole ran out of its budget of points.
+      std::vector<std::string> at_cap;
+      for (std::size_t l = 0; l < report.chebyshev.sampled_points.size(); ++l)
+        if (report.chebyshev.sampled_points[l] >= options.max_points) at_cap.push_back(std::to_string(l));
+      std::ostringstream why;
+      why << "the function is not resolved to the tolerance " << c.tolerance << ": ";
+      if (at_cap.empty())
+        why << "the Chebyshev grid reached its budget of " << options.max_total_points << " points";
+      else
+        why << "its Chebyshev coefficients do not decay within " << options.max_points
+            << " nodes along dimension " << join(at_cap);
+      why << " (a function with a kink or a jump on the box cannot be resolved; a smaller box or a "
+             "larger tolerance may help)";
+      result.unresolved = why.str();
     }
     result.build_seconds = seconds_since(start);
     const Eigen::MatrixXd points = random_points(c.box, check_point_count);

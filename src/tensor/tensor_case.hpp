@@ -67,6 +67,9 @@ struct TensorCaseResult {
   Index particles = 0, kernel_terms = 0, short_terms = 0, long_terms = 0;
   double split_width = 0.0, cutoff = 0.0;
   bool xdmf = false;            ///< an XDMF sidecar was written
+  /// function: empty when the interpolation met the tolerance in every dimension within its node
+  /// cap; otherwise why not (the tensor is written all the same, for inspection).
+  std::string unresolved;
 };
 
 /// Build the tensor of the case, check it at random points, and write the output file (the
@@ -75,7 +78,8 @@ struct TensorCaseResult {
 /// 2-D and 3-D). Every rank builds the same tensor; the grid is expanded in slabs of its last
 /// dimension, one per rank, and written collectively. Collective on comm.
 /// @throws kolmo::InputError "case:line:col: 'key': message" for bad input found while building
-/// (non-finite function values, a bad particle file).
+/// (non-finite function values, a bad particle file). A function not resolved to the tolerance is
+/// not an exception here (the output is written); it is reported in `unresolved`.
 TensorCaseResult run_tensor_case(MPI_Comm comm, const TensorCase& c);
 
 }  // namespace kolmo::tensor

@@ -115,7 +115,10 @@ TEST_CASE("gaussian settings: errors name the key and its position", "[operators
   CHECK_THAT(settings_error("  eim: {tolerance: -1}\n"),
              Contains("'problem.eim.tolerance': the tolerance must be non-negative"));
   CHECK_THAT(settings_error("  eim: {indicator_points: -1}\n"),
-             Contains("'problem.eim.indicator_points': indicator_points must be non-negative"));
+             Contains("'problem.eim.indicator_points': indicator_points must be at least 1"));
+  // Zero would pass the truth solves and fail only when offline builds the error bound.
+  CHECK_THAT(settings_error("  eim: {indicator_points: 0}\n"),
+             Contains("'problem.eim.indicator_points': indicator_points must be at least 1"));
   CHECK_THAT(settings_error("  eim: {training: 1}\n"),
              Contains("'problem.eim.training': training must be at least 2"));
   CHECK_THAT(settings_error("  width: -0.5\n"),

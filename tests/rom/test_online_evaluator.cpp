@@ -5,7 +5,9 @@
 #include <Eigen/Eigenvalues>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -311,6 +313,46 @@ TEST_CASE("reading a file that is not a consistent reduced model is an InputErro
   CHECK(!std::filesystem::exists(path));
   CHECK_THAT(input_error_of([&] { OnlineEvaluator e(model); }),
              Catch::Contains("reduced model: the operator has 3 terms"));
+}
+
+TEST_CASE("a damaged model file fails its checksums instead of giving wrong answers", "[rom][online]") {
+  const auto p = make_dense_problem(12, 71);
+  ReducedModel model = make_reduced_model(p, solution_basis(p, random_points(p, 3, 72)));
+  // Values with byte patterns found nowhere else in the file, to damage one dataset at a time.
+  const double in_lhs = 1234.5678901234567, in_rhs = -8765.4321098765432;
+  model.lhs.terms[0](0, 0) = in_lhs;
+  model.rhs.terms[0](1) = in_rhs;
+  const std::string path = scratch("damaged.h5");
+  const auto damage = [&](double value) {
+    write_reduced_model(model, path);
+    std::FILE* f = std::fopen(path.c_str(), "r+b");
+    REQUIRE(f != nullptr);
+    std::vector<unsigned char> bytes(static_cast<std::size_t>(std::filesystem::file_size(path)));
+    REQUIRE(std::fread(bytes.data(), 1, bytes.size(), f) == bytes.size());
+    unsigned char pattern[sizeof(double)];
+    std::memcpy(pattern, &value, sizeof value);
+    const auto at = std::search(bytes.begin(), bytes.end(), std::begin(pattern), std::end(pattern));
+    REQUIRE(at != bytes.end());
+    // One bit of the lowest mantissa byte: a change no range check could see.
+    std::fseek(f, static_cast<long>(at - bytes.begin()), SEEK_SET);
+    std::fputc(*at ^ 1, f);
+    std::fclose(f);
+  };
+  write_reduced_model(model, path);
+  CHECK_NOTHROW(read_reduced_model(path));
+  damage(in_lhs);
+  CHECK_THAT(input_error_of([&] { read_reduced_model(path); }),
+             Catch::Contains(path + ": /lhs/terms: its data fail their checksum"));
+  damage(in_rhs);
+  CHECK_THAT(input_error_of([&] { read_reduced_model(path); }),
+             Catch::Contains(path + ": /rhs/terms: its data fail their checksum"));
+  std::filesystem::remove(path);
+
+  // A model with a non-finite number is refused when written (and would be when read).
+  model.lhs.terms[1](0, 1) = std::numeric_limits<double>::infinity();
+  CHECK_THAT(input_error_of([&] { write_reduced_model(model, path); }),
+             Catch::Contains("the operator's term 1 holds a value that is not finite"));
+  CHECK(!std::filesystem::exists(path));
 }
 
 TEST_CASE("bad queries are rejected with clear messages", "[rom][online]") {

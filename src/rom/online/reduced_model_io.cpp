@@ -154,6 +154,8 @@ std::string check_residual(const ResidualNormData& data, Eigen::Index represente
   if (data.orthonormal.size() > 0 && data.orthonormal.cols() != representers)
     return what + " orthonormal has " + std::to_string(data.orthonormal.cols()) +
            " columns, expected " + std::to_string(representers);
+  if (!data.gram.allFinite() || !data.orthonormal.allFinite())
+    return what + " data hold a value that is not finite (the file is damaged)";
   return {};
 }
 
@@ -163,6 +165,10 @@ std::string check_affine(const ReducedAffine<Term>& affine, const std::string& w
   if (affine.theta.size() != affine.terms.size())
     return what + " has " + std::to_string(affine.terms.size()) + " terms but " +
            std::to_string(affine.theta.size()) + " coefficient expressions";
+  // A non-finite entry would make every answer and bound NaN or infinite, silently.
+  for (std::size_t q = 0; q < affine.terms.size(); ++q)
+    if (!affine.terms[q].allFinite())
+      return what + "'s term " + std::to_string(q) + " holds a value that is not finite";
   return {};
 }
 
@@ -347,7 +353,7 @@ void write_reduced_model(h5::File& file, const ReducedModel& model) {
     const auto rows = row_major(term);
     lhs.insert(lhs.end(), rows.begin(), rows.end());
   }
-  file.create_fixed_dataset(child(kLhs, "terms"), H5T_IEEE_F64LE, {qa, n, n}, false);
+  file.create_fixed_dataset(child(kLhs, "terms"), H5T_IEEE_F64LE, {qa, n, n}, false, true);
   file.write_block(child(kLhs, "terms"), {0, 0, 0}, {qa, n, n}, H5T_NATIVE_DOUBLE, lhs.data(),
                    is_root(file));
 
