@@ -15,8 +15,10 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"check", "validate a case file and print what it describes",
        "usage: kolmo check CASE.yaml\n\n"
-       "Reads and validates the case file (every key, range and referenced file) without solving\n"
-       "anything, and prints a summary. Errors name the file, line, column and key.\n",
+       "Reads and validates the case file (every key, range and referenced file), builds the\n"
+       "problem (to check its output names and its grid against the ranks) and configures its\n"
+       "solver, without solving anything, and prints a summary. Errors name the file, line,\n"
+       "column and key; solver.petsc options PETSc did not read are listed as a note.\n",
        run_check},
       {"solve", "one truth solve at a parameter point",
        "usage: [mpiexec -n P] kolmo solve CASE.yaml --mu a,b,... [--output FIELD.h5] [--json FILE]\n\n"

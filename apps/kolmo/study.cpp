@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/mpi.hpp"
 #include "core/sampler.hpp"
+#include "core/text.hpp"
 
 #include <unistd.h>
 
@@ -63,18 +64,18 @@ std::vector<std::size_t> selected_outputs(const CaseFile& case_file,
     for (std::size_t i = 0; i < names.size(); ++i) selected.push_back(i);
     return selected;
   }
-  for (const auto& wanted : case_file.outputs) {
+  for (std::size_t k = 0; k < case_file.outputs.size(); ++k) {
+    const std::string& wanted = case_file.outputs[k];
     std::size_t index = names.size();
     for (std::size_t i = 0; i < names.size(); ++i)
       if (names[i] == wanted) index = i;
     if (index == names.size()) {
-      std::string available;
-      for (const auto& n : names) available += (available.empty() ? "" : ", ") + n;
-      std::string message = case_file.path + ": 'outputs': problem '" + problem.type() +
-                            "' has no output '" + wanted + "'";
+      std::string message = "problem '" + problem.type() + "' has no output '" + wanted + "'";
       if (auto near = nearest_word(wanted, names); !near.empty())
         message += " (did you mean '" + near + "'?)";
-      throw InputError(message + "; it has: " + available);
+      message += "; it has: " + (names.empty() ? std::string("none") : join(names));
+      if (case_file.outputs_node.defined()) case_file.outputs_node.element(k).fail(message);
+      throw InputError(case_file.path + ": 'outputs': " + message);
     }
     selected.push_back(index);
   }

@@ -372,6 +372,7 @@ CaseFile parse_case_file(const std::string& text, const std::string& path) {
   if (top.has("outputs")) {
     const ConfigNode outputs = top.child("outputs");
     cf.outputs = outputs.as<std::vector<std::string>>();
+    cf.outputs_node = outputs;
     for (std::size_t i = 0; i < cf.outputs.size(); ++i) {
       if (trim(cf.outputs[i]).empty()) outputs.element(i).fail("expected an output name");
       for (std::size_t j = 0; j < i; ++j)

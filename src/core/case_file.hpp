@@ -111,6 +111,7 @@ struct CaseFile {
   RomSection rom;
   SweepSection sweep;
   std::vector<std::string> outputs;    ///< output functionals to report (empty: all of them)
+  ConfigNode outputs_node;             ///< where `outputs` was written, for messages
 
   /// `relative` resolved against `directory` (absolute paths, and every path when `directory` is
   /// empty, are returned unchanged).
