@@ -1,6 +1,7 @@
 // kolmo sweep / kolmo merge: truth outputs over a sample, split over groups of ranks
 // (--groups) and over scheduler jobs (--shard i/n), and the merge of shard files.
 #include <filesystem>
+#include <limits>
 
 #include "commands.hpp"
 #include "core/mpi.hpp"

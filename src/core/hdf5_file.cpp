@@ -181,7 +181,7 @@ File File::create_impl(MPI_Comm comm, const std::string& path, bool overwrite, b
     KOLMO_H5_CALL(path, "", H5Pset_file_locking(fapl, false, true));
   }
   // The 1.8 file format checksums its metadata too (object headers, B-trees), which the default,
-  // oldest format does not; every HDF5 of the last fifteen years reads it.
+  // oldest format does not; every HDF5 since 1.8 (2008) reads it.
   KOLMO_H5_CALL(path, "", H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST));
   file.file_ = FileHandle(
       H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl));
@@ -434,12 +434,12 @@ std::vector<std::int64_t> File::read_ints_attribute(const std::string& object_pa
 
 void File::set_checksummed_layout(hid_t dcpl, hid_t file_type, const std::vector<hsize_t>& shape,
                                   const std::string& object_path) const {
-  // Chunks of at most 2^18 values (2 MiB of doubles): whole rows of the trailing dimensions
-  // when they fit, else a part of one row.
+  // Chunks of at most 2 MiB: whole rows of the trailing dimensions when they fit, else a part of
+  // one row.
   std::vector<hsize_t> chunk = shape;
   hsize_t row_values = 1;
   for (std::size_t d = 1; d < shape.size(); ++d) row_values *= shape[d];
-  const hsize_t limit = hsize_t{1} << 18;
+  const hsize_t limit = std::max<hsize_t>((hsize_t{1} << 21) / H5Tget_size(file_type), 1);
   chunk[0] = std::clamp<hsize_t>(limit / std::max<hsize_t>(row_values, 1), 1, shape[0]);
   for (std::size_t d = 1; d < shape.size() && row_values > limit; ++d) {
     chunk[d] = 1;
@@ -577,7 +577,7 @@ void File::create_fixed_dataset(const std::string& object_path, hid_t file_type,
       path_, object_path, H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr)));
   PropertyListHandle dcpl(KOLMO_H5_CALL(path_, object_path, H5Pcreate(H5P_DATASET_CREATE)));
   if (checksummed && product(shape) > 0) {
-    // Filtered chunks are allocated when written, and HDF5 fills unwritten ones with zeros.
+    // Filtered chunks are allocated when written; unwritten ones read as the fill value.
     set_checksummed_layout(dcpl, file_type, shape, object_path);
   } else {
     KOLMO_H5_CALL(path_, object_path, H5Pset_layout(dcpl, H5D_CONTIGUOUS));
