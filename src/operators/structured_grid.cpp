@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/exceptions.hpp"
 #include "core/mpi.hpp"
 
 namespace kolmo::operators {
@@ -48,11 +47,13 @@ StructuredGrid::StructuredGrid(MPI_Comm comm, const GridSpec& spec) : comm_(comm
   KOLMO_PETSC_CALL(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX,
                                 nodes_x_, nodes_y_, PETSC_DECIDE, PETSC_DECIDE, spec.components, 1,
                                 nullptr, nullptr, dm_.out()));
-  // PETSc refuses a split that leaves a rank without a row or column of nodes; say which input
-  // is at fault instead of passing on "Partition in y direction is too fine".
+  // PETSc refuses a split that leaves a rank without a row or column of nodes (an out-of-range
+  // argument); say which input is at fault instead of passing on "Partition in y direction is
+  // too fine". Other failures (memory) pass through as they are.
   try {
     KOLMO_PETSC_CALL(DMSetUp(dm_));
-  } catch (const Exception& e) {
+  } catch (const PetscException& e) {
+    if (e.code() != PETSC_ERR_ARG_OUTOFRANGE) throw;
     throw InputError("problem.cells: a grid of " + std::to_string(spec.cells_x) + " x " +
                      std::to_string(spec.cells_y) + " cells (" + std::to_string(nodes_x_) + " x " +
                      std::to_string(nodes_y_) + " unknown nodes) cannot be split over " +

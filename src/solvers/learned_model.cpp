@@ -1,11 +1,11 @@
 #include "solvers/learned_model.hpp"
 
 #include <map>
-#include <sstream>
 #include <utility>
 
 #include "core/exceptions.hpp"
 #include "core/hdf5_file.hpp"
+#include "core/text.hpp"
 #include "solvers/torch/torchscript_model.hpp"
 
 namespace kolmo::solvers {
@@ -38,10 +38,8 @@ std::unique_ptr<LearnedModel> create_learned_model(const std::string& name) {
     KOLMO_INPUT_CHECK(!registry().empty(),
                       "unknown learned preconditioner model '"
                           << name << "': none is registered; call kolmo::register_solvers() first");
-    std::ostringstream names;
-    for (const auto& [n, f] : registry()) names << (names.tellp() > 0 ? ", " : "") << n;
-    KOLMO_INPUT_CHECK(false, "unknown learned preconditioner model '" << name << "' (known: "
-                                                                       << names.str() << ")");
+    KOLMO_INPUT_CHECK(false, "unknown learned preconditioner model '"
+                                 << name << "' (known: " << join(learned_model_names()) << ")");
   }
   auto model = it->second();
   KOLMO_CHECK(model != nullptr, "learned model factory '" << name << "' returned nothing");

@@ -155,7 +155,7 @@ std::string check_residual(const ResidualNormData& data, Eigen::Index represente
     return what + " orthonormal has " + std::to_string(data.orthonormal.cols()) +
            " columns, expected " + std::to_string(representers);
   if (!data.gram.allFinite() || !data.orthonormal.allFinite())
-    return what + " data hold a value that is not finite (the file is damaged)";
+    return what + " data hold a value that is not finite";
   return {};
 }
 
