@@ -3,9 +3,13 @@
 // non-zero exit status on every rank.
 #include <petscsys.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "command_line.hpp"
 #include "commands.hpp"
@@ -47,6 +51,15 @@ int fail_collectively(MPI_Comm comm, const char* message) {
   return 1;
 }
 
+bool has_argument(const std::vector<std::string>& arguments, std::string_view name) {
+  return std::find(arguments.begin(), arguments.end(), name) != arguments.end();
+}
+
+// PETSc prints its help for -help (optionally -help intro) and -h.
+bool has_petsc_help(const std::vector<std::string>& arguments) {
+  return has_argument(arguments, "-help") || has_argument(arguments, "-h");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -60,9 +73,19 @@ int main(int argc, char** argv) {
   petsc_argv.push_back(nullptr);
   char** petsc_args = petsc_argv.data();
 
-  kolmo::Environment environment(petsc_argc, petsc_args);
   // PETSc catches SIGPIPE and prints a crash report; for a command-line tool whose reader went
-  // away (`kolmo info f.h5 | head`) the Unix convention is to stop quietly.
+  // away (`kolmo info f.h5 | head`) the Unix convention is to stop quietly. With -help, PETSc
+  // prints inside PetscInitialize, after installing its handler: its handler is then installed
+  // only once initialisation is over (unless the user turned it off).
+  const bool petsc_help = has_petsc_help(line.petsc_arguments);
+  const bool user_handler_off = has_argument(line.petsc_arguments, "-no_signal_handler");
+  // (Before PETSc starts, a failure here only means PETSc installs its handler as usual.)
+  if (petsc_help) (void)PetscOptionsSetValue(nullptr, "-no_signal_handler", nullptr);
+  kolmo::Environment environment(petsc_argc, petsc_args);
+  if (petsc_help && !user_handler_off &&
+      (PetscOptionsClearValue(nullptr, "-no_signal_handler") != 0 ||
+       PetscPushSignalHandler(PetscSignalHandlerDefault, nullptr) != 0))
+    std::fprintf(stderr, "kolmo: warning: PETSc's signal handler could not be installed\n");
   std::signal(SIGPIPE, SIG_DFL);
   MPI_Comm comm = PETSC_COMM_WORLD;
   const bool root = kolmo::comm_rank(comm) == 0;
