@@ -1,17 +1,12 @@
 #!/usr/bin/env bash
-# keeps_data_test.sh KOLMO MPIEXEC... : mistakes in a command line or a case file fail before they
+# keeps_data_test.sh KOLMO CASE MPIEXEC... : mistakes in a command line or a case file fail before they
 # destroy anything: an output named like an input is refused and the input stays as it was;
 # --restart with a solver PETSc rejects keeps the snapshots; resuming with a changed problem is
 # refused; a sweep stopped by a failed point keeps the points it solved; check accepts a case
 # without samples; POD works with more snapshots than unknowns.
 set -u
-kolmo=$1
-shift
+source "$(cd "$(dirname "$0")/.." && pwd)/case_workdir.sh"
 mpi=("$@")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$(dirname "$0")/cases/small_block.yaml" "$work/case.yaml"
-cd "$work"
 fail() { echo "keeps_data_test: $*"; exit 1; }
 
 # expect REGEX COMMAND...: the command fails, on every rank, with a message matching REGEX.

@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
-# resume_test.sh KOLMO MPIEXEC... : `kolmo snapshots` killed half-way (SIGKILL on rank 0 in the
+# resume_test.sh KOLMO CASE MPIEXEC... : `kolmo snapshots` killed half-way (SIGKILL on rank 0 in the
 # middle of a solve) and started again completes the file, and the result equals an uninterrupted
 # run: nothing written before the kill is lost or damaged.
 set -u
-kolmo=$1
-shift
+source "$(cd "$(dirname "$0")/.." && pwd)/case_workdir.sh"
 mpi=("$@")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$(dirname "$0")/cases/small_block.yaml" "$work/case.yaml"
-cd "$work"
 
 KOLMO_TEST_KILL_AFTER=3 "${mpi[@]}" "$kolmo" snapshots case.yaml --quiet >killed.log 2>&1
 status=$?

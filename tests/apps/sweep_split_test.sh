@@ -1,18 +1,13 @@
 #!/usr/bin/env bash
-# sweep_split_test.sh KOLMO MPIEXEC_NP1... -- MPIEXEC_NP2... : the outputs of `kolmo sweep` do
+# sweep_split_test.sh KOLMO CASE MPIEXEC_NP1... -- MPIEXEC_NP2... : the outputs of `kolmo sweep` do
 # not depend on how the work is split: 1 group on 2 ranks, 2 groups on 2 ranks, and 2 shards
 # merged give the same table.
 set -u
-kolmo=$1
-shift
+source "$(cd "$(dirname "$0")/.." && pwd)/case_workdir.sh"
 np1=()
 while [ "$1" != "--" ]; do np1+=("$1"); shift; done
 shift
 np2=("$@")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$(dirname "$0")/cases/small_block.yaml" "$work/case.yaml"
-cd "$work"
 set -e
 "${np2[@]}" "$kolmo" sweep case.yaml --quiet --output one_group.h5
 "${np2[@]}" "$kolmo" sweep case.yaml --quiet --groups 2 --output two_groups.h5
